@@ -1,0 +1,186 @@
+"""The command line: options in, one core call, exit code out. No rules live here.
+
+Heavy modules (jsonschema, jinja2, databricks-sdk, mlflow) are imported inside the commands
+that need them, so `mlopsgen --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlopsgen import __version__
+from mlopsgen.errors import ExitCode, MlopsgenError
+
+app = typer.Typer(
+    name="mlopsgen",
+    help="Compile model.yaml into an Azure DevOps pipeline, Databricks jobs and deploy notebooks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+ISSUES_URL = "https://github.com/mlopsgen/mlopsgen/issues"
+SpecArgs = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Spec files (default: ./model.yaml).", show_default=False),
+]
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _specs(paths: list[Path] | None) -> list[Path]:
+    return list(paths) if paths else [Path("model.yaml")]
+
+
+def _guard(action: Callable[[], ExitCode]) -> None:
+    """Map outcomes to exit codes in one place: user errors are one line, bugs say how to report."""
+    try:
+        code = action()
+    except MlopsgenError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        code = ExitCode.INVALID
+    except Exception:
+        if os.environ.get("MLOPSGEN_DEBUG"):
+            traceback.print_exc()
+        exc_type, exc_value, _ = sys.exc_info()
+        typer.echo(
+            f"internal error: {exc_type.__name__ if exc_type else 'Exception'}: {exc_value}\n"
+            f"This is a bug in mlopsgen {__version__}. Please report it at {ISSUES_URL} "
+            "with the spec and this message (set MLOPSGEN_DEBUG=1 to see the traceback).",
+            err=True,
+        )
+        code = ExitCode.INTERNAL
+    raise typer.Exit(int(code))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlopsgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """mlopsgen: one model.yaml in, a whole Azure DevOps + Databricks MLOps setup out."""
+
+
+@app.command()
+def validate(
+    specs: SpecArgs = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json for editors and CI.")
+    ] = OutputFormat.text,
+) -> None:
+    """Check specs and report every problem with file:line:col."""
+    from mlopsgen.commands import run_validate
+
+    _guard(lambda: run_validate(_specs(specs), output_format.value))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of model.yaml (for yaml-language-server and IDEs)."""
+    from mlopsgen.commands import run_schema
+
+    _guard(run_schema)
+
+
+@app.command()
+def render(
+    specs: SpecArgs = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: each spec's own folder)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite generated files that were edited by hand.")
+    ] = False,
+) -> None:
+    """Write the pipeline, job definitions and notebooks next to each spec."""
+    from mlopsgen.commands import run_render
+
+    _guard(lambda: run_render(_specs(specs), out, force))
+
+
+@app.command()
+def check(specs: SpecArgs = None) -> None:
+    """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never writes."""
+    from mlopsgen.commands import run_check
+
+    _guard(lambda: run_check(_specs(specs)))
+
+
+@app.command()
+def deploy(
+    spec: Annotated[Path, typer.Argument(help="The spec file.")],
+    stage: Annotated[str, typer.Option("--stage", help="The stage to deploy to.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
+    ] = False,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."
+        ),
+    ] = None,
+) -> None:
+    """Upload notebooks and create or update the stage's Databricks jobs."""
+    from mlopsgen.databricks_deploy import run_deploy
+
+    _guard(lambda: run_deploy(spec, stage, dry_run=dry_run, host=host))
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="The spec file.")],
+    stage: Annotated[str, typer.Option("--stage", help="The stage whose workspace runs the job.")],
+    job: Annotated[
+        str, typer.Option("--job", help="Which generated job: train, deploy, batch or pr-check.")
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="A job parameter as key=value (repeatable)."),
+    ] = None,
+    timeout: Annotated[
+        int | None, typer.Option("--timeout", help="Minutes to wait before cancelling the run.")
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."
+        ),
+    ] = None,
+) -> None:
+    """Run a generated job, stream its state, and exit 0 only on SUCCESS."""
+    from mlopsgen.databricks_run import run_job
+
+    _guard(
+        lambda: run_job(spec, stage, job, params=list(param or []), timeout=timeout, host=host)
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

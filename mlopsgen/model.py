@@ -1,0 +1,296 @@
+"""The normalized spec: frozen, fully defaulted, the only thing renderers and commands see.
+
+`build_spec` runs after the schema and semantic layers have passed, so it may assume the
+data has the right shape; defaults are applied here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+Registry = Literal["unity-catalog", "workspace"]
+ServingTarget = Literal["databricks-serving", "azureml", "batch"]
+
+# Defaults (documented in the schema's descriptions and the spec reference).
+DEFAULT_SPARK_VERSION = "15.4.x-cpu-ml-scala2.12"
+DEFAULT_NODE_TYPE = "Standard_DS3_v2"
+DEFAULT_WORKERS = 1
+DEFAULT_TIMEOUT_MINUTES = 120
+DEFAULT_MAX_RETRIES = 0
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_APPROVAL_TIMEOUT_MINUTES = 1440
+DEFAULT_WORKLOAD_SIZE = "Small"
+DEFAULT_AZUREML_INSTANCE_TYPE = "Standard_DS3_v2"
+DEFAULT_AZUREML_INSTANCE_COUNT = 1
+DEFAULT_WORKSPACE_ROOT = "/Shared/mlopsgen"
+
+
+def frozen_map(data: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(data or {}))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the spec sits: paths are POSIX and relative to the repository root."""
+
+    spec_path: str  # e.g. "specs/wine-quality/model.yaml"
+    spec_dir: str  # e.g. "specs/wine-quality" ("." when the spec is at the root)
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    registry: Registry
+
+
+@dataclass(frozen=True)
+class NewCluster:
+    spark_version: str
+    node_type: str
+    workers: int | None  # exactly one of workers / autoscale is set
+    autoscale_min: int | None
+    autoscale_max: int | None
+
+
+@dataclass(frozen=True)
+class Compute:
+    kind: Literal["new_cluster", "existing_cluster", "serverless"]
+    new_cluster: NewCluster | None = None
+    existing_cluster_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PrCheck:
+    parameters: Mapping[str, str]  # already merged over training.parameters
+
+
+@dataclass(frozen=True)
+class Training:
+    notebook: str  # POSIX path relative to the spec folder, e.g. "notebooks/train.py"
+    parameters: Mapping[str, str]
+    compute: Compute
+    libraries: tuple[str, ...]
+    timeout_minutes: int
+    max_retries: int
+    pr_check: PrCheck | None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cron: str  # the user's 5-field cron, validated
+    timezone: str
+    paused: bool
+
+
+@dataclass(frozen=True)
+class ThresholdGate:
+    metric: str
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class ChampionGate:
+    metric: str
+    higher_is_better: bool
+    tolerance: float
+
+
+Gate = ThresholdGate | ChampionGate
+
+
+@dataclass(frozen=True)
+class Approval:
+    approvers: tuple[str, ...]
+    timeout_minutes: int
+    instructions: str
+
+
+@dataclass(frozen=True)
+class AzureMLWorkspace:
+    resource_group: str
+    workspace: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    workspace: str  # https host, no trailing slash
+    workspace_folder: str  # where deploy puts notebooks, e.g. /Shared/mlopsgen/wine-quality
+    service_connection: str | None
+    variable_group: str | None
+    gates: tuple[Gate, ...]
+    approval: Approval | None
+    azureml: AzureMLWorkspace | None
+
+
+@dataclass(frozen=True)
+class Serving:
+    target: ServingTarget
+    endpoint: str | None  # databricks-serving / azureml
+    workload_size: str  # databricks-serving
+    scale_to_zero: bool  # databricks-serving
+    instance_type: str  # azureml
+    instance_count: int  # azureml
+    input_table: str | None  # batch
+    output_table: str | None  # batch
+    batch_schedule: Schedule | None  # batch, optional
+    smoke_test: str | None  # POSIX path relative to the spec folder
+
+
+@dataclass(frozen=True)
+class Spec:
+    api_version: str
+    name: str
+    description: str
+    owners: tuple[str, ...]
+    model: RegisteredModel
+    training: Training
+    schedule: Schedule | None
+    stages: tuple[Stage, ...]
+    serving: Serving | None
+    origin: Origin
+
+    def stage(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        known = ", ".join(s.name for s in self.stages)
+        raise KeyError(f"no stage named {name!r} (stages: {known})")
+
+
+def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
+    """Turn validated data into the frozen model, applying every default."""
+    name = str(data["name"])
+    model = data["model"]
+    serving = data.get("serving")
+    return Spec(
+        api_version=str(data["apiVersion"]),
+        name=name,
+        description=str(data.get("description", "")),
+        owners=tuple(data.get("owners", ())),
+        model=RegisteredModel(name=model["name"], registry=model.get("registry", "unity-catalog")),
+        training=_training(data["training"]),
+        schedule=_schedule(data.get("schedule")),
+        stages=tuple(_stage(s, name) for s in data["stages"]),
+        serving=_serving(serving) if serving is not None else None,
+        origin=origin,
+    )
+
+
+def _training(t: Mapping[str, Any]) -> Training:
+    parameters = frozen_map(t.get("parameters"))
+    pr = t.get("pr_check")
+    return Training(
+        notebook=str(t["notebook"]),
+        parameters=parameters,
+        compute=_compute(t.get("compute")),
+        libraries=tuple(t.get("libraries", ())),
+        timeout_minutes=int(t.get("timeout_minutes", DEFAULT_TIMEOUT_MINUTES)),
+        max_retries=int(t.get("max_retries", DEFAULT_MAX_RETRIES)),
+        pr_check=(
+            PrCheck(parameters=frozen_map({**parameters, **(pr.get("parameters") or {})}))
+            if pr is not None
+            else None
+        ),
+    )
+
+
+def _compute(c: Mapping[str, Any] | None) -> Compute:
+    if c is None:
+        cluster = NewCluster(DEFAULT_SPARK_VERSION, DEFAULT_NODE_TYPE, DEFAULT_WORKERS, None, None)
+        return Compute(kind="new_cluster", new_cluster=cluster)
+    if c.get("serverless"):
+        return Compute(kind="serverless")
+    if "existing_cluster_id" in c:
+        return Compute(kind="existing_cluster", existing_cluster_id=str(c["existing_cluster_id"]))
+    autoscale = c.get("autoscale")
+    workers = c.get("workers")
+    if autoscale is None and workers is None:
+        workers = DEFAULT_WORKERS
+    return Compute(
+        kind="new_cluster",
+        new_cluster=NewCluster(
+            spark_version=str(c["spark_version"]),
+            node_type=str(c["node_type"]),
+            workers=int(workers) if workers is not None else None,
+            autoscale_min=int(autoscale["min"]) if autoscale else None,
+            autoscale_max=int(autoscale["max"]) if autoscale else None,
+        ),
+    )
+
+
+def _schedule(s: Mapping[str, Any] | None) -> Schedule | None:
+    if s is None:
+        return None
+    return Schedule(
+        cron=str(s["cron"]),
+        timezone=str(s.get("timezone", DEFAULT_TIMEZONE)),
+        paused=bool(s.get("paused", False)),
+    )
+
+
+def _gate(g: Mapping[str, Any]) -> Gate:
+    if "compare" in g:
+        return ChampionGate(
+            metric=str(g["metric"]),
+            higher_is_better=bool(g["higher_is_better"]),
+            tolerance=float(g.get("tolerance", 0.0)),
+        )
+    return ThresholdGate(
+        metric=str(g["metric"]),
+        min=float(g["min"]) if "min" in g else None,
+        max=float(g["max"]) if "max" in g else None,
+    )
+
+
+def _stage(s: Mapping[str, Any], spec_name: str) -> Stage:
+    approval = s.get("approval")
+    azureml = s.get("azureml")
+    return Stage(
+        name=str(s["name"]),
+        workspace=str(s["workspace"]).rstrip("/"),
+        workspace_folder=str(s.get("workspace_folder", f"{DEFAULT_WORKSPACE_ROOT}/{spec_name}")),
+        service_connection=s.get("service_connection"),
+        variable_group=s.get("variable_group"),
+        gates=tuple(_gate(g) for g in s.get("gates", ())),
+        approval=(
+            Approval(
+                approvers=tuple(approval["approvers"]),
+                timeout_minutes=int(
+                    approval.get("timeout_minutes", DEFAULT_APPROVAL_TIMEOUT_MINUTES)
+                ),
+                instructions=str(approval.get("instructions", "")),
+            )
+            if approval is not None
+            else None
+        ),
+        azureml=(
+            AzureMLWorkspace(azureml["resource_group"], azureml["workspace"])
+            if azureml is not None
+            else None
+        ),
+    )
+
+
+def _serving(s: Mapping[str, Any]) -> Serving:
+    batch_schedule = None
+    if s["target"] == "batch" and "cron" in s:
+        batch_schedule = Schedule(
+            cron=str(s["cron"]), timezone=str(s.get("timezone", DEFAULT_TIMEZONE)), paused=False
+        )
+    return Serving(
+        target=s["target"],
+        endpoint=s.get("endpoint"),
+        workload_size=str(s.get("workload_size", DEFAULT_WORKLOAD_SIZE)),
+        scale_to_zero=bool(s.get("scale_to_zero", True)),
+        instance_type=str(s.get("instance_type", DEFAULT_AZUREML_INSTANCE_TYPE)),
+        instance_count=int(s.get("instance_count", DEFAULT_AZUREML_INSTANCE_COUNT)),
+        input_table=s.get("input_table"),
+        output_table=s.get("output_table"),
+        batch_schedule=batch_schedule,
+        smoke_test=s.get("smoke_test"),
+    )
