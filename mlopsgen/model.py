@@ -6,6 +6,7 @@ data has the right shape; defaults are applied here and nowhere else.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -185,7 +186,7 @@ def _training(t: Mapping[str, Any]) -> Training:
     parameters = frozen_map(t.get("parameters"))
     pr = t.get("pr_check")
     return Training(
-        notebook=str(t["notebook"]),
+        notebook=posixpath.normpath(str(t["notebook"])),
         parameters=parameters,
         compute=_compute(t.get("compute")),
         libraries=tuple(t.get("libraries", ())),
@@ -214,8 +215,8 @@ def _compute(c: Mapping[str, Any] | None) -> Compute:
     return Compute(
         kind="new_cluster",
         new_cluster=NewCluster(
-            spark_version=str(c["spark_version"]),
-            node_type=str(c["node_type"]),
+            spark_version=str(c.get("spark_version", DEFAULT_SPARK_VERSION)),
+            node_type=str(c.get("node_type", DEFAULT_NODE_TYPE)),
             workers=int(workers) if workers is not None else None,
             autoscale_min=int(autoscale["min"]) if autoscale else None,
             autoscale_max=int(autoscale["max"]) if autoscale else None,
@@ -292,5 +293,5 @@ def _serving(s: Mapping[str, Any]) -> Serving:
         input_table=s.get("input_table"),
         output_table=s.get("output_table"),
         batch_schedule=batch_schedule,
-        smoke_test=s.get("smoke_test"),
+        smoke_test=posixpath.normpath(s["smoke_test"]) if "smoke_test" in s else None,
     )

@@ -1,0 +1,74 @@
+"""Spotting literal secrets in a spec: known token formats, and secret-named keys with values.
+
+A spec is committed to git and copied into generated files, so a secret in it leaks twice.
+Two signals, both cheap: a value in a well-known credential format (whatever its key is
+called), and a value under a key whose words name a secret (`db_password`, `api_key`).
+Databricks secret references (`{{secrets/scope/key}}`) are the right way and pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+
+_TOKEN_FORMATS: dict[str, re.Pattern[str]] = {
+    "a Databricks personal access token": re.compile(r"\bdapi[0-9a-f]{32}(-\d+)?\b"),
+    "an AWS access key": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
+    "a GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
+    "a Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "a JSON Web Token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),
+    "an Azure storage key or SAS signature": re.compile(
+        r"(AccountKey=|[?&]sig=)[A-Za-z0-9%+/=]{16,}"
+    ),
+    "a password in a connection string": re.compile(r"(?i:\b(password|pwd)=)[^;\s]{3,}"),
+}
+_SECRET_WORDS = {"password", "passwd", "pwd", "secret", "token", "apikey", "credential", "pat"}
+_SECRET_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("client", "secret")}
+_REFERENCE = re.compile(r"\{\{\s*secrets/[^/\s]+/[^}\s]+\s*\}\}")
+_HARMLESS = {"", "true", "false", "yes", "no", "none", "null", "changeme"}
+_OPAQUE = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
+
+
+# One pass over each value instead of one per format: every spec string goes through here.
+_ANY_FORMAT = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_FORMATS.values()))
+
+
+def secret_kind(key: str | None, value: str) -> str | None:
+    """What kind of secret `value` looks like, or None."""
+    if _ANY_FORMAT.search(value):
+        return next(kind for kind, p in _TOKEN_FORMATS.items() if p.search(value))
+    stripped = value.strip()
+    if _REFERENCE.fullmatch(stripped):
+        return None
+    if key is not None and _secret_name(key) and not _harmless(stripped):
+        return f"a secret (the key '{key}' names one)"
+    if _OPAQUE.fullmatch(stripped) and _looks_random(stripped):
+        return "a key or token (a long random string)"
+    return None
+
+
+@lru_cache(maxsize=1024)  # the same few keys come back in every spec
+def _secret_name(key: str) -> bool:
+    # Split snake, kebab, dotted and camel case into lowercase words.
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", key)]
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
+
+
+def _harmless(value: str) -> bool:
+    return value.lower() in _HARMLESS or value.replace(".", "", 1).isdigit()
+
+
+def _looks_random(value: str) -> bool:
+    """Mixed letter cases and digits with high entropy: how generated keys look, not names."""
+    classes = (any(c.islower() for c in value), any(c.isupper() for c in value))
+    if not (all(classes) and any(c.isdigit() for c in value)):
+        return False
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return entropy >= 4.0

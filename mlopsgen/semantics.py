@@ -1,0 +1,288 @@
+"""Rules a JSON Schema cannot express: one small function and one code each.
+
+They run even when the schema layer found problems (so one run reports everything), so each
+rule reads the data defensively: a value of the wrong shape is the schema's to report.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+from mlopsgen import cron, value_rules
+from mlopsgen.findings import DataPath, Finding
+from mlopsgen.shape import as_map, dict_items, number, text
+
+FileExists = Callable[[str], bool]
+
+# Files mlopsgen writes into notebooks/: the user's notebook must not be one of them.
+GENERATED_NOTEBOOKS = frozenset(
+    f"notebooks/{n}.py"
+    for n in (
+        "candidate",
+        "gate",
+        "promote",
+        "deploy_serving",
+        "smoke_test",
+        "batch_score",
+        "mlopsgen_runtime",
+    )
+)
+# Keys each serving target uses; any other key (but target and smoke_test) does not apply.
+SERVING_KEYS = {
+    "databricks-serving": {"endpoint", "workload_size", "scale_to_zero", "smoke_test"},
+    "azureml": {"endpoint", "instance_type", "instance_count", "smoke_test"},
+    "batch": {"input_table", "output_table", "cron", "timezone"},
+}
+SERVING_REQUIRED = {
+    "databricks-serving": ("endpoint",),
+    "azureml": ("endpoint",),
+    "batch": ("input_table", "output_table"),
+}
+_THREE_PART = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_PLAIN_MODEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ -]*")
+_TIMEZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
+_NOT_JAVA_ZONES = {"Factory", "localtime", "posixrules"}
+
+
+def check_api_version(data: dict[str, Any], supported: Sequence[str]) -> Finding | None:
+    """Checked before anything else: another version's spec would only drown in errors."""
+    version = data.get("apiVersion")
+    if version in supported:
+        return None
+    names = ", ".join(supported)
+    if "apiVersion" not in data:
+        return Finding((), "E100", f"missing apiVersion; supported versions: {names}", at="key")
+    return Finding(
+        ("apiVersion",), "E100", f"unsupported version {version!r}; supported versions: {names}"
+    )
+
+
+def check(data: dict[str, Any], file_exists: FileExists) -> list[Finding]:
+    """Every semantic problem in `data` (which passed the YAML layer)."""
+    found: list[Finding] = []
+    for rule in _RULES:
+        found.extend(rule(data))
+    found.extend(file_rules(data, file_exists))
+    return found
+
+
+def unique_stage_names(data: dict[str, Any]) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for i, stage in dict_items(data.get("stages")):
+        name = text(stage.get("name"))
+        if name is None:
+            continue
+        if name in seen:
+            msg = f"stage name '{name}' is already used by stages[{seen[name]}]"
+            yield Finding(("stages", i, "name"), "E301", msg)
+        seen.setdefault(name, i)
+
+
+def file_rules(data: dict[str, Any], file_exists: FileExists) -> Iterator[Finding]:
+    """training.notebook and serving.smoke_test: inside the spec folder, and present."""
+    for path in (("training", "notebook"), ("serving", "smoke_test")):
+        value = text(as_map(data.get(path[0])).get(path[1]))
+        if value:
+            yield from _file_finding(path, value, file_exists)
+
+
+def _file_finding(path: DataPath, value: str, file_exists: FileExists) -> Iterator[Finding]:
+    if "\\" in value:
+        yield Finding(path, "E302", f"'{value}': use '/' to separate folders")
+        return
+    normal = posixpath.normpath(value)
+    if value.startswith("/") or re.match(r"[A-Za-z]:", value) or normal.split("/")[0] == "..":
+        msg = f"'{value}' must be a path inside the folder of model.yaml, relative to it"
+        yield Finding(path, "E302", msg)
+        return
+    if path[0] == "training" and normal in GENERATED_NOTEBOOKS:
+        msg = f"'{value}' is a file mlopsgen generates; keep your notebook under another name"
+        yield Finding(path, "E304", msg)
+    elif not file_exists(normal):
+        yield Finding(path, "E303", f"file not found: '{value}' (relative to model.yaml's folder)")
+
+
+def cron_rules(data: dict[str, Any]) -> Iterator[Finding]:
+    for path in (("schedule", "cron"), ("serving", "cron")):
+        expression = text(as_map(data.get(path[0])).get(path[1]))
+        if expression is None:
+            continue
+        reason = cron.problem(expression)
+        if reason:
+            yield Finding(path, "E305", reason)
+        elif cron.restricts_both_days(expression):
+            msg = (
+                f"'{expression}' restricts both day-of-month and day-of-week, which cron reads "
+                "as 'either' and Databricks (Quartz) cannot express; set one of them to '*'"
+            )
+            yield Finding(path, "E306", msg)
+        elif (reason := _quartz_problem(expression)) is not None:
+            yield Finding(path, "E306", f"'{expression}' has no Databricks schedule form: {reason}")
+
+
+def _quartz_problem(expression: str) -> str | None:
+    """The renderer's own converter has the last word, so validate never passes a cron that
+    render would then refuse."""
+    from mlopsgen.quartz import unsupported_reason
+
+    return unsupported_reason(expression)
+
+
+def timezone_rules(data: dict[str, Any]) -> Iterator[Finding]:
+    for path in (("schedule", "timezone"), ("serving", "timezone")):
+        zone = text(as_map(data.get(path[0])).get(path[1]))
+        if zone is not None and not _known_zone(zone):
+            msg = f"'{zone}' is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)"
+            yield Finding(path, "E307", msg)
+
+
+@lru_cache(maxsize=256)
+def _known_zone(zone: str) -> bool:
+    if not _TIMEZONE.fullmatch(zone) or zone in _NOT_JAVA_ZONES:
+        return False
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def registry_name(data: dict[str, Any]) -> Iterator[Finding]:
+    model = as_map(data.get("model"))
+    name, registry = text(model.get("name")), model.get("registry", "unity-catalog")
+    if name is None or registry not in ("unity-catalog", "workspace"):
+        return
+    if registry == "unity-catalog" and not _THREE_PART.fullmatch(name):
+        msg = f"'{name}': with registry unity-catalog the name must be catalog.schema.model"
+        yield Finding(("model", "name"), "E308", msg)
+    elif registry == "workspace" and not _PLAIN_MODEL.fullmatch(name):
+        msg = f"'{name}': with registry workspace the name must be plain (no dots or slashes)"
+        yield Finding(("model", "name"), "E308", msg)
+
+
+def one_workspace_registry(data: dict[str, Any]) -> Iterator[Finding]:
+    """The workspace registry lives in one workspace, so every stage must deploy there."""
+    if as_map(data.get("model")).get("registry") != "workspace":
+        return
+    first: str | None = None
+    for i, stage in dict_items(data.get("stages")):
+        host = text(stage.get("workspace"))
+        if host is None:
+            continue
+        if first is None:
+            first = host.rstrip("/").lower()
+        elif host.rstrip("/").lower() != first:
+            msg = f"with registry workspace every stage must use one workspace ({first})"
+            yield Finding(("stages", i, "workspace"), "E309", msg)
+
+
+def azureml_stages(data: dict[str, Any]) -> Iterator[Finding]:
+    target = as_map(data.get("serving")).get("target")
+    for i, stage in dict_items(data.get("stages")):
+        if target == "azureml" and "azureml" not in stage:
+            msg = "serving target azureml needs 'azureml: {resource_group, workspace}' here"
+            yield Finding(("stages", i), "E310", msg)
+        elif target != "azureml" and "azureml" in stage:
+            msg = f"'azureml' applies only to serving target azureml (target is {target})"
+            yield Finding(("stages", i, "azureml"), "E311", msg, at="key")
+
+
+def serving_keys(data: dict[str, Any]) -> Iterator[Finding]:
+    serving = as_map(data.get("serving"))
+    target = serving.get("target")
+    if not isinstance(target, str) or target not in SERVING_KEYS:
+        return
+    for key in SERVING_REQUIRED[target]:
+        if key not in serving:
+            msg = f"serving target {target} needs '{key}'"
+            yield Finding(("serving",), "E312", msg, at="key")
+    for key in serving:
+        if key != "target" and key not in SERVING_KEYS[target]:
+            msg = f"'{key}' does not apply to serving target {target}; remove it"
+            yield Finding(("serving", key), "E313", msg, at="key")
+    if target == "batch" and "timezone" in serving and "cron" not in serving:
+        msg = "'timezone' applies only together with 'cron'"
+        yield Finding(("serving", "timezone"), "E313", msg, at="key")
+
+
+def libraries(data: dict[str, Any]) -> Iterator[Finding]:
+    listed = as_map(data.get("training")).get("libraries")
+    if not isinstance(listed, list):
+        return
+    for i, requirement in enumerate(listed):
+        reason = _requirement_problem(requirement) if isinstance(requirement, str) else None
+        if reason:
+            msg = f"'{requirement}' is not a valid PyPI requirement ({reason})"
+            yield Finding(("training", "libraries", i), "E315", msg)
+
+
+@lru_cache(maxsize=1024)
+def _requirement_problem(requirement: str) -> str | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(requirement)
+    except InvalidRequirement as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def compute_kind(data: dict[str, Any]) -> Iterator[Finding]:
+    compute = as_map(as_map(data.get("training")).get("compute"))
+    cluster_keys = [
+        k for k in ("spark_version", "node_type", "workers", "autoscale") if k in compute
+    ]
+    kinds = [
+        *([f"a new cluster ({', '.join(cluster_keys)})"] if cluster_keys else []),
+        *(["existing_cluster_id"] if "existing_cluster_id" in compute else []),
+        *(["serverless: true"] if compute.get("serverless") is True else []),
+    ]
+    if len(kinds) > 1:
+        msg = f"choose exactly one kind of compute, not {' and '.join(kinds)}"
+        yield Finding(("training", "compute"), "E316", msg, at="key")
+    if "workers" in compute and "autoscale" in compute:
+        msg = "set either 'workers' or 'autoscale', not both"
+        yield Finding(("training", "compute", "autoscale"), "E317", msg, at="key")
+
+
+def autoscale_range(data: dict[str, Any]) -> Iterator[Finding]:
+    compute = as_map(as_map(data.get("training")).get("compute"))
+    scale = as_map(compute.get("autoscale"))
+    low, high = scale.get("min"), scale.get("max")
+    if number(low) and number(high) and low > high:
+        msg = f"autoscale min ({low}) must not exceed max ({high})"
+        yield Finding(("training", "compute", "autoscale", "min"), "E318", msg)
+
+
+def gate_ranges(data: dict[str, Any]) -> Iterator[Finding]:
+    for i, stage in dict_items(data.get("stages")):
+        for j, gate in dict_items(stage.get("gates")):
+            low, high = gate.get("min"), gate.get("max")
+            if number(low) and number(high) and low > high:
+                msg = f"min ({low}) is above max ({high}): no model could ever pass"
+                yield Finding(("stages", i, "gates", j, "min"), "E319", msg)
+
+
+_RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
+    unique_stage_names,
+    cron_rules,
+    timezone_rules,
+    registry_name,
+    one_workspace_registry,
+    azureml_stages,
+    serving_keys,
+    value_rules.literal_secrets,
+    libraries,
+    compute_kind,
+    autoscale_range,
+    gate_ranges,
+    value_rules.pipeline_strings,
+    value_rules.reserved_parameters,
+    value_rules.finite_numbers,
+)

@@ -1,0 +1,96 @@
+"""Rules about single values wherever they sit: secrets, pipeline macros, control characters,
+reserved names, non-finite numbers. One function and one code each."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from mlopsgen import leaks
+from mlopsgen.findings import DataPath, Finding
+from mlopsgen.shape import as_map, dict_items, text
+
+_MACRO = re.compile(r"\$\(|\$\{\{|\$\[")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+
+
+def literal_secrets(data: dict[str, Any]) -> Iterator[Finding]:
+    for path, key, value in _scalars(data, (), None):
+        kind = leaks.secret_kind(key, value) if isinstance(value, str) else None
+        if kind:
+            msg = (
+                f"this looks like {kind}; never put secrets in model.yaml: keep them in a "
+                "Databricks secret scope (pass '{{secrets/<scope>/<key>}}') or an Azure DevOps "
+                "variable group"
+            )
+            yield Finding(path, "E314", msg)
+
+
+def _scalars(
+    node: Any, path: DataPath, key: str | None
+) -> Iterator[tuple[DataPath, str | None, Any]]:
+    """Every scalar with its path and the mapping key it sits under (None in lists)."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from _scalars(value, (*path, name), name)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _scalars(value, (*path, i), None)
+    else:
+        yield path, key, node
+
+
+def pipeline_strings(data: dict[str, Any]) -> Iterator[Finding]:
+    """Strings copied into azure-pipelines.yml, where Azure DevOps expands macros."""
+    for path, value, multi_line in _pipeline_fields(data):
+        macro = _MACRO.search(value)
+        if macro:
+            msg = (
+                f"contains '{macro.group()}', Azure Pipelines macro syntax that Azure DevOps "
+                "would expand in the generated pipeline; remove it"
+            )
+            yield Finding(path, "E320", msg)
+        control = (_CONTROL_TEXT if multi_line else _CONTROL_LINE).search(value)
+        if control:
+            what = "control characters" if multi_line else "line breaks or control characters"
+            yield Finding(path, "E321", f"must not contain {what} (found {control.group()!r})")
+
+
+def _pipeline_fields(data: dict[str, Any]) -> Iterator[tuple[DataPath, str, bool]]:
+    for i, stage in dict_items(data.get("stages")):
+        for key in ("service_connection", "variable_group"):
+            value = text(stage.get(key))
+            if value is not None:
+                yield ("stages", i, key), value, False
+        approval = as_map(stage.get("approval"))
+        approvers = approval.get("approvers")
+        for j, who in enumerate(approvers if isinstance(approvers, list) else []):
+            if isinstance(who, str):
+                yield ("stages", i, "approval", "approvers", j), who, False
+        instructions = text(approval.get("instructions"))
+        if instructions is not None:
+            yield ("stages", i, "approval", "instructions"), instructions, True
+
+
+def reserved_parameters(data: dict[str, Any]) -> Iterator[Finding]:
+    training = as_map(data.get("training"))
+    sources = (("training", "parameters"), ("training", "pr_check", "parameters"))
+    for path, parameters in zip(
+        sources,
+        (training.get("parameters"), as_map(training.get("pr_check")).get("parameters")),
+        strict=True,
+    ):
+        for key in as_map(parameters):
+            if key.startswith("mlopsgen_"):
+                msg = "names starting with 'mlopsgen_' are reserved for mlopsgen's own parameters"
+                yield Finding((*path, key), "E322", msg, at="key")
+
+
+def finite_numbers(data: dict[str, Any]) -> Iterator[Finding]:
+    """`.nan` and `.inf` are YAML numbers but cannot be written to JSON job definitions."""
+    for path, _, value in _scalars(data, (), None):
+        if isinstance(value, float) and not math.isfinite(value):
+            yield Finding(path, "E323", f"{value} is not a finite number")

@@ -1,0 +1,97 @@
+"""`mlopsgen validate` and `mlopsgen schema` through the real CLI, in-process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlopsgen.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "specs" / "wine-quality" / "model.yaml"
+BAD_CASE = Path(__file__).parent / "cases" / "invalid" / "gate-best-match"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_valid_spec_exits_0_with_summary() -> None:
+    code, out, err = run("validate", str(EXAMPLE))
+    assert (code, out, err) == (0, "", "1 spec valid\n")
+
+
+def test_invalid_spec_prints_every_diagnostic_and_exits_1() -> None:
+    spec = str(BAD_CASE / "model.yaml")
+    code, out, err = run("validate", str(EXAMPLE), spec)
+    expected = (BAD_CASE / "expected.txt").read_text(encoding="utf-8")
+    assert code == 1
+    assert out == expected.replace("model.yaml:", f"{spec}:")
+    assert err == "5 errors in 1 of 2 specs\n"
+
+
+def test_json_format_lists_located_diagnostics() -> None:
+    code, out, _ = run("validate", "--format", "json", str(BAD_CASE / "model.yaml"))
+    assert code == 1
+    items = json.loads(out)
+    assert items[0] == {
+        "file": str(BAD_CASE / "model.yaml"),
+        "line": 12,
+        "column": 9,
+        "severity": "error",
+        "code": "E202",
+        "path": "stages[staging].gates[0]",
+        "message": "missing required key: set 'min' or 'max'",
+    }
+    assert len(items) == 5
+
+
+def test_json_format_of_a_valid_spec_is_an_empty_list() -> None:
+    code, out, _ = run("validate", "--format", "json", str(EXAMPLE))
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_missing_spec_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = run("validate", str(tmp_path / "nope.yaml"))
+    assert (code, out) == (2, "")
+    assert err == f"error: no such spec file: {tmp_path / 'nope.yaml'}\n"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("validate")
+    assert code == 2 and "model.yaml" in err
+
+
+def test_default_spec_is_model_yaml_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(EXAMPLE.parent, tmp_path / "spec")
+    monkeypatch.chdir(tmp_path / "spec")
+    assert run("validate")[0] == 0
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    assert run("validate", "--format", "xml", str(EXAMPLE))[0] == 2
+
+
+def test_schema_prints_the_packaged_schema_verbatim() -> None:
+    code, out, _ = run("schema")
+    assert code == 0
+    assert out == (REPO / "schemas" / "model.v1.schema.json").read_text(encoding="utf-8")
+
+
+def test_validate_does_not_import_heavy_modules() -> None:
+    """`validate` must stay fast: no Jinja, no Databricks SDK, no MLflow, no Spark."""
+    probe = (
+        "import sys; from typer.testing import CliRunner; from mlopsgen.cli import app;"
+        f"r = CliRunner().invoke(app, ['validate', {str(EXAMPLE)!r}]); assert r.exit_code == 0;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'jinja2', 'databricks', 'mlflow', 'pyspark'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,93 @@
+"""The packaged schema: valid Draft 2020-12, documented everywhere, closed, defaults in sync."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from mlopsgen import model
+from mlopsgen.compile import compile_text
+from mlopsgen.model import Origin
+from mlopsgen.reference import MINIMAL_EXAMPLE, render_reference
+from mlopsgen.schema import schema_document
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = schema_document()
+
+
+def subschemas(node: Any, path: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from subschemas(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from subschemas(value, f"{path}/{i}")
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_every_property_has_a_description() -> None:
+    for path, node in subschemas(SCHEMA):
+        for name, prop in node.get("properties", {}).items():
+            if isinstance(prop, dict) and prop.get("description") is None:
+                pytest.fail(f"{path}/properties/{name} has no description")
+
+
+def test_every_object_is_closed() -> None:
+    for path, node in subschemas(SCHEMA):
+        if node.get("type") == "object":
+            assert "additionalProperties" in node, path
+
+
+def test_defaults_match_the_model() -> None:
+    props = SCHEMA["properties"]
+    training = props["training"]["properties"]
+    compute = training["compute"]["properties"]
+    stage = SCHEMA["$defs"]["stage"]["properties"]
+    serving = props["serving"]["properties"]
+    assert compute["spark_version"]["default"] == model.DEFAULT_SPARK_VERSION
+    assert compute["node_type"]["default"] == model.DEFAULT_NODE_TYPE
+    assert compute["workers"]["default"] == model.DEFAULT_WORKERS
+    assert training["timeout_minutes"]["default"] == model.DEFAULT_TIMEOUT_MINUTES
+    assert training["max_retries"]["default"] == model.DEFAULT_MAX_RETRIES
+    assert props["schedule"]["properties"]["timezone"]["default"] == model.DEFAULT_TIMEZONE
+    assert serving["timezone"]["default"] == model.DEFAULT_TIMEZONE
+    approval = stage["approval"]["properties"]
+    assert approval["timeout_minutes"]["default"] == model.DEFAULT_APPROVAL_TIMEOUT_MINUTES
+    assert serving["workload_size"]["default"] == model.DEFAULT_WORKLOAD_SIZE
+    assert serving["instance_type"]["default"] == model.DEFAULT_AZUREML_INSTANCE_TYPE
+    assert serving["instance_count"]["default"] == model.DEFAULT_AZUREML_INSTANCE_COUNT
+    assert model.DEFAULT_WORKSPACE_ROOT in stage["workspace_folder"]["description"]
+
+
+def test_reference_doc_is_generated_from_the_schema() -> None:
+    checked_in = (REPO / "schemas" / "model.v1.reference.md").read_text(encoding="utf-8")
+    assert checked_in == render_reference(), (
+        "schemas/model.v1.reference.md is stale: "
+        "python -m mlopsgen.reference > schemas/model.v1.reference.md"
+    )
+
+
+def test_reference_lists_every_property() -> None:
+    text = render_reference()
+    for path, node in subschemas(SCHEMA):
+        for name in node.get("properties", {}):
+            assert f"{name}` |" in text, f"{path}/{name} missing from the reference"
+
+
+def test_reference_example_is_valid() -> None:
+    result = compile_text(
+        MINIMAL_EXAMPLE,
+        Path("model.yaml"),
+        file_exists=lambda _: True,
+        origin=Origin("model.yaml", "."),
+    )
+    assert result.diagnostics == ()

@@ -1,0 +1,73 @@
+"""The YAML layer: data, positions and every YAML-level problem with its place."""
+
+from __future__ import annotations
+
+import datetime
+
+from mlopsgen.findings import Position
+from mlopsgen.source import load
+
+
+def codes_at(text: str) -> list[tuple[str, tuple[int, int] | None]]:
+    return [(p.code, p.mark) for p in load(text).problems]
+
+
+def test_positions_of_keys_and_values() -> None:
+    loaded = load("a: 1\nb:\n  - x\n  - {c: 'y'}\n")
+    assert loaded.data == {"a": 1, "b": ["x", {"c": "y"}]}
+    assert loaded.positions[("a",)] == Position((1, 1), (1, 4), "1", None)
+    assert loaded.positions[("b", 0)] == Position(None, (3, 5), "x", None)
+    assert loaded.positions[("b", 1, "c")] == Position((4, 6), (4, 9), "y", "'")
+    assert loaded.positions[()].key is None
+
+
+def test_keys_keep_their_text() -> None:
+    # YAML 1.1 would make these keys True, False and 1; what was written is what counts.
+    assert load("on: 1\nno: 2\n1: 3\n").data == {"on": 1, "no": 2, "1": 3}
+
+
+def test_yaml_11_scalars_are_typed_but_remember_their_source() -> None:
+    loaded = load("a: on\nb: 2024-01-31\nc: '010'\n")
+    assert loaded.data == {"a": True, "b": datetime.date(2024, 1, 31), "c": "010"}
+    assert loaded.positions[("a",)].source == "on"
+    assert loaded.problems == ()
+
+
+def test_surprising_numbers() -> None:
+    loaded = load("a: 010\nb: 1:30\nc: 10\nd: 0\ne: 0x1F\n")
+    assert loaded.data == {"a": 8, "b": 90, "c": 10, "d": 0, "e": 31}
+    assert [(p.code, p.path) for p in loaded.problems] == [("E007", ("a",)), ("E007", ("b",))]
+
+
+def test_duplicate_key_points_at_the_second_and_keeps_the_first() -> None:
+    loaded = load("a: 1\nb: 2\na: 3\n")
+    assert loaded.data == {"a": 1, "b": 2}
+    assert codes_at("a: 1\nb: 2\na: 3\n") == [("E003", (3, 1))]
+    assert "first defined on line 1" in loaded.problems[0].message
+
+
+def test_anchors_aliases_and_merge_keys() -> None:
+    assert codes_at("a: &x 1\nb: *x\n") == [("E004", (1, 4)), ("E004", (2, 4))]
+    assert codes_at("a: {k: 1}\nb:\n  <<: {k: 2}\n") == [("E004", (3, 3))]
+    assert codes_at("text: 'R&D *is* fine'\n") == []
+
+
+def test_tabs_in_indentation() -> None:
+    assert codes_at("a:\n\tb: 1\n") == [("E002", (2, 1))]
+    assert codes_at("a:\n  \tb: 1\n") == [("E002", (2, 3))]
+    assert codes_at("a: 'x\ty'\n") == []
+
+
+def test_documents_and_roots() -> None:
+    assert codes_at("a: 1\n---\nb: 2\n") == [("E005", (2, 1))]
+    assert codes_at("") == [("E006", (1, 1))]
+    assert codes_at("- 1\n") == [("E006", (1, 1))]
+    assert codes_at("\n\njust text\n") == [("E006", (3, 1))]
+
+
+def test_syntax_errors_and_tags() -> None:
+    assert codes_at("a: [1, 2\n") == [("E001", (2, 1))]
+    tagged = load("a: !!binary aGVsbG8=\nb: !custom x\n")
+    assert tagged.data == {"a": b"hello", "b": "x"}
+    assert [(p.code, p.path) for p in tagged.problems] == [("E008", ("b",))]
+    assert codes_at("? [a]\n: 1\n") == [("E008", (1, 3))]

@@ -1,0 +1,64 @@
+"""The built wheel carries the schema and templates and works from a clean virtual env."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False, timeout=600
+    )
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_validates_in_a_clean_venv(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    built = run(sys.executable, "-m", "build", "--wheel", "--outdir", dist, REPO, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = dist.glob("mlopsgen-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "mlopsgen/_data/schemas/model.v1.schema.json" in names
+    assert any(n.startswith("mlopsgen/_data/templates/") for n in names)
+
+    venv = tmp_path / "venv"  # clean: nothing from this checkout or its .venv is visible
+    assert run(sys.executable, "-m", "venv", venv, cwd=tmp_path).returncode == 0
+    installed = run(venv / "bin" / "python", "-m", "pip", "install", "-q", wheel, cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr
+
+    work = tmp_path / "work"
+    shutil.copytree(REPO / "specs" / "wine-quality", work)
+    where = run(
+        venv / "bin" / "python",
+        "-c",
+        "import mlopsgen.resources as r; print(r.schemas_dir()); print(r.templates_dir())",
+        cwd=work,
+    )
+    site = venv.resolve()
+    folders = [Path(p).resolve() for p in where.stdout.split()]
+    assert len(folders) == 2 and all(site in folder.parents for folder in folders), where
+    assert [f.relative_to(site).parts[-3:] for f in folders] == [
+        ("mlopsgen", "_data", "schemas"),
+        ("mlopsgen", "_data", "templates"),
+    ]
+
+    valid = run(venv / "bin" / "mlopsgen", "validate", "model.yaml", cwd=work)
+    assert (valid.returncode, valid.stdout, valid.stderr) == (0, "", "1 spec valid\n")
+    (work / "model.yaml").write_text(
+        (work / "model.yaml").read_text().replace("name: staging", "name: Staging")
+    )
+    invalid = run(venv / "bin" / "mlopsgen", "validate", "model.yaml", cwd=work)
+    assert invalid.returncode == 1
+    assert invalid.stdout.startswith("model.yaml:29:11: error[E205]: stages[Staging].name:")
+
+    schema = run(venv / "bin" / "mlopsgen", "schema", cwd=work)
+    assert schema.returncode == 0
+    assert schema.stdout == (REPO / "schemas" / "model.v1.schema.json").read_text()
