@@ -1,0 +1,143 @@
+"""azure-pipelines.yml: Validate (PR and CI), Train, then one stage per spec stage.
+
+User strings reach the pipeline only as YAML double-quoted scalars in `env:` values and task
+inputs, never inside a script body. Azure DevOps still expands `$(...)`, `${{ }}` and `$[ ]`
+in those values, so `validate` rejects such strings; `_refuse_macros` is the last line of
+defence for values that do not come from the spec (its path).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from mlopsgen import __version__
+from mlopsgen.errors import MlopsgenError
+from mlopsgen.model import Approval, Spec, Stage
+from mlopsgen.render import jobs
+from mlopsgen.render.environment import render_template
+from mlopsgen.render.header import header_lines
+
+PYTHON_VERSION = "3.11"
+AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy, cluster start
+_MACRO = re.compile(r"\$\(|\$\{\{|\$\[")
+_NOT_ID = re.compile(r"[^A-Za-z0-9_]")
+
+
+@dataclass(frozen=True)
+class Auth:
+    """How a stage's steps authenticate to its Databricks workspace."""
+
+    workspace: str
+    service_connection: str | None  # AzureCLI@2 + Databricks azure-cli auth when set
+    variable_group: str | None  # linked to the job; its secret DATABRICKS_TOKEN mapped via env
+
+
+@dataclass(frozen=True)
+class DeployStage:
+    id: str
+    name: str
+    auth: Auth
+    approval: Approval | None
+    depends_on: tuple[str, ...]
+    condition: str
+    run_timeout: int  # minutes `mlopsgen run` waits before cancelling the Databricks run
+
+
+def _refuse_macros(label: str, value: str) -> str:
+    if _MACRO.search(value):
+        raise MlopsgenError(
+            f"{label} {value!r} contains Azure Pipelines macro syntax ($(, ${{{{ or $[), "
+            "which the pipeline would expand; rename it"
+        )
+    return value
+
+
+def _auth(stage: Stage) -> Auth:
+    where = f"stages[{stage.name}]"
+    for label, value in (
+        (f"{where}.workspace", stage.workspace),
+        (f"{where}.service_connection", stage.service_connection or ""),
+        (f"{where}.variable_group", stage.variable_group or ""),
+    ):
+        _refuse_macros(label, value)
+    return Auth(stage.workspace, stage.service_connection, stage.variable_group)
+
+
+def stage_id(stage: Stage) -> str:
+    return "Deploy_" + _NOT_ID.sub("_", stage.name)
+
+
+def _minutes(seconds: int) -> int:
+    return math.ceil(seconds / 60)
+
+
+def _deploy_stages(spec: Spec) -> list[DeployStage]:
+    result = []
+    previous = "Train"
+    for stage in spec.stages:
+        if stage.approval is not None:
+            approval = stage.approval
+            _refuse_macros(f"stages[{stage.name}].approval.instructions", approval.instructions)
+            for who in approval.approvers:
+                _refuse_macros(f"stages[{stage.name}].approval.approvers", who)
+        if previous == "Train":
+            depends = ("Validate", "Train")
+            condition = (
+                "and(ne(variables['Build.Reason'], 'PullRequest'), "
+                "eq(dependencies.Validate.result, 'Succeeded'), "
+                "or(eq(dependencies.Train.result, 'Succeeded'), "
+                "and(eq(dependencies.Train.result, 'Skipped'), "
+                "ne(variables['MLOPSGEN_REQUESTED_VERSION'], 'new'))))"
+            )
+        else:
+            depends = ("Train", previous)
+            condition = (
+                "and(ne(variables['Build.Reason'], 'PullRequest'), "
+                f"eq(dependencies.{previous}.result, 'Succeeded'))"
+            )
+        plan = jobs.deploy_job(spec, stage)
+        result.append(
+            DeployStage(
+                id=stage_id(stage),
+                name=_refuse_macros(f"stages[{stage.name}].name", stage.name),
+                auth=_auth(stage),
+                approval=stage.approval,
+                depends_on=depends,
+                condition=condition,
+                run_timeout=_minutes(jobs.job_timeout(plan)),
+            )
+        )
+        previous = stage_id(stage)
+    return result
+
+
+def render_pipeline(spec: Spec) -> str:
+    origin = spec.origin
+    _refuse_macros("the spec path", origin.spec_path)
+    first = spec.stages[0]
+    train_timeout = _minutes(jobs.job_timeout(jobs.train_job(spec)))
+    pr_timeout = (
+        _minutes(jobs.job_timeout(jobs.pr_check_job(spec)))
+        if spec.training.pr_check is not None
+        else 0
+    )
+    return render_template(
+        "pipelines/azure-pipelines.yml.j2",
+        {
+            "header": header_lines(spec),
+            "version": __version__,
+            "python_version": PYTHON_VERSION,
+            "spec": spec,
+            "spec_path": origin.spec_path,
+            "spec_dir": origin.spec_dir if origin.spec_dir != "." else None,
+            "first": first.name,
+            "first_auth": _auth(first),
+            "pr_check": spec.training.pr_check is not None,
+            "pr_timeout": pr_timeout,
+            "train_timeout": train_timeout,
+            "margin": AGENT_MARGIN_MINUTES,
+            "stages": _deploy_stages(spec),
+        },
+    )

@@ -1,0 +1,39 @@
+"""Shared helpers for the render tests: the example specs, compiled and rendered once."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from mlopsgen.compile import compile_text
+from mlopsgen.model import Origin, Spec
+from mlopsgen.writer import generated_tree
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = REPO / "specs"
+GOLDEN = REPO / "golden"
+EXAMPLES = tuple(sorted(p.parent.name for p in SPECS.glob("*/model.yaml")))
+
+
+def origin_of(name: str) -> Origin:
+    # Fixed, repository-relative origin: golden files must not depend on where tests run.
+    return Origin(spec_path=f"specs/{name}/model.yaml", spec_dir=f"specs/{name}")
+
+
+@cache
+def example_spec(name: str) -> Spec:
+    path = SPECS / name / "model.yaml"
+    result = compile_text(
+        path.read_text(encoding="utf-8"),
+        path,
+        file_exists=lambda rel: (path.parent / rel).is_file(),
+        origin=origin_of(name),
+    )
+    assert result.spec is not None, [d.format() for d in result.diagnostics]
+    return result.spec
+
+
+@cache
+def example_tree(name: str) -> dict[str, str]:
+    """The complete generated tree of an example spec, path -> text."""
+    return {a.path: a.text for a in generated_tree(example_spec(name))}

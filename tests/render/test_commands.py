@@ -1,0 +1,123 @@
+"""`mlopsgen render` and `mlopsgen check` end to end through the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from render.examples import SPECS, example_tree
+from typer.testing import CliRunner
+
+from mlopsgen.cli import app
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository with two example specs, as a team would have it."""
+    (tmp_path / ".git").mkdir()
+    for name in ("wine-quality", "minimal"):
+        shutil.copytree(SPECS / name, tmp_path / "specs" / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_render_writes_the_golden_tree_and_prints_the_plan(repo: Path) -> None:
+    code, out = cli("render", "specs/wine-quality/model.yaml")
+    assert code == 0, out
+    assert "create     specs/wine-quality/azure-pipelines.yml" in out
+    for path, text in example_tree("wine-quality").items():
+        assert (repo / "specs/wine-quality" / path).read_text("utf-8") == text
+    code, out = cli("render", "specs/wine-quality/model.yaml")
+    assert code == 0 and "unchanged  specs/wine-quality/notebooks/gate.py" in out
+    assert "create" not in out.split("\n")[0]
+
+
+def test_check_passes_after_render_and_never_writes(repo: Path) -> None:
+    assert cli("render", "specs/wine-quality/model.yaml", "specs/minimal/model.yaml")[0] == 0
+    before = snapshot(repo)
+    code, out = cli("check", "specs/wine-quality/model.yaml", "specs/minimal/model.yaml")
+    assert code == 0, out
+    (repo / "specs/minimal/notebooks/gate.py").write_text("edited\n")
+    (repo / "specs/wine-quality/databricks/train.json").unlink()
+    before = snapshot(repo)
+    code, out = cli("check", "specs/wine-quality/model.yaml", "specs/minimal/model.yaml")
+    assert code == 1
+    assert snapshot(repo) == before
+    assert "stale: specs/minimal/notebooks/gate.py\n" in out
+    assert "--- specs/minimal/notebooks/gate.py (on disk)\n" in out
+    assert "+++ specs/minimal/notebooks/gate.py (generated)\n" in out
+    assert "-edited\n" in out and "+# Databricks notebook source\n" in out
+    assert "missing: specs/wine-quality/databricks/train.json\n" in out
+
+
+def test_check_reports_files_no_longer_generated(repo: Path) -> None:
+    spec = repo / "specs/wine-quality/model.yaml"
+    assert cli("render", str(spec))[0] == 0
+    text = spec.read_text()
+    spec.write_text(text.replace('  pr_check:\n    parameters: {sample_fraction: "0.05"}\n', ""))
+    code, out = cli("check", str(spec))
+    assert code == 1
+    assert f"extra: {repo.as_posix()}/specs/wine-quality/databricks/pr-check.json" in out
+    code, out = cli("render", str(spec))
+    assert code == 0 and "delete" in out
+    assert not (repo / "specs/wine-quality/databricks/pr-check.json").exists()
+    assert cli("check", str(spec))[0] == 0
+
+
+def test_invalid_spec_prints_diagnostics_and_exits_1(repo: Path) -> None:
+    spec = repo / "specs/minimal/model.yaml"
+    spec.write_text(spec.read_text().replace("name: minimal", "name: Not_Valid"))
+    for command in ("check", "render"):
+        before = snapshot(repo)
+        code, out = cli(command, "specs/minimal/model.yaml")
+        assert code == 1
+        assert "specs/minimal/model.yaml:" in out and "error[" in out
+        assert snapshot(repo) == before
+
+
+def test_render_refuses_hand_edited_files_unless_forced(repo: Path) -> None:
+    assert cli("render", "specs/minimal/model.yaml")[0] == 0
+    gate = repo / "specs/minimal/notebooks/gate.py"
+    gate.write_text(gate.read_text() + "# my tweak\n")
+    spec = repo / "specs/minimal/model.yaml"
+    spec.write_text(spec.read_text().replace("default.minimal", "default.minimal2"))
+    code, out = cli("render", "specs/minimal/model.yaml")
+    assert code == 1
+    assert "error: specs/minimal/notebooks/gate.py: edited by hand" in out
+    assert "# my tweak" in gate.read_text()
+    assert cli("render", "--force", "specs/minimal/model.yaml")[0] == 0
+    assert "# my tweak" not in gate.read_text()
+
+
+def test_render_out_with_several_specs_uses_one_folder_each(repo: Path) -> None:
+    code, out = cli(
+        "render", "--out", "build", "specs/wine-quality/model.yaml", "specs/minimal/model.yaml"
+    )
+    assert code == 0, out
+    assert (repo / "build/wine-quality/azure-pipelines.yml").is_file()
+    assert (repo / "build/minimal/.mlopsgen/manifest.json").is_file()
+    assert not (repo / "specs/minimal/azure-pipelines.yml").exists()
+    code, _ = cli("render", "--out", "single", "specs/minimal/model.yaml")
+    assert code == 0 and (repo / "single/azure-pipelines.yml").is_file()
+
+
+def test_missing_spec_is_a_usage_error(repo: Path) -> None:
+    for command in ("render", "check"):
+        code, out = cli(command, "nope/model.yaml")
+        assert code == 2 and "no such spec file" in out
