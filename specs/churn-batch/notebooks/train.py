@@ -18,6 +18,7 @@
 import json
 import os
 
+import cloudpickle
 import mlflow
 import numpy
 import pandas
@@ -78,11 +79,13 @@ with mlflow.start_run(run_name=f"churn-{params['mlopsgen_mode']}") as run:
         name="model",
         signature=infer_signature(x_test, predictions),  # Unity Catalog requires one
         input_example=x_test.head(2),
+        serialization_format="cloudpickle",  # Databricks' default, chosen here everywhere
         # explicit requirements: inference costs seconds and can guess wrong
         pip_requirements=[
             f"scikit-learn=={sklearn.__version__}",
             f"pandas=={pandas.__version__}",
             f"numpy=={numpy.__version__}",
+            f"cloudpickle=={cloudpickle.__version__}",
         ],
         registered_model_name=params["model_name"] if register else None,
     )

@@ -1,0 +1,125 @@
+"""Real parts for the runtime tests: an MLflow tracking server, trained models, rendered notebooks.
+
+One `mlflow server` (SQLite store, local artifacts, a free loopback port) serves the whole
+session; it runs in its own process group, which is stopped by its PID at the end. The
+example training notebook trains and registers the one real model; further versions with
+chosen metrics point at that same model, so every test starts from a fresh registered model.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime.support import (
+    EXAMPLE_SPEC,
+    base_env,
+    free_port,
+    render_tree,
+    start_group,
+    stop_group,
+    wait_for_http,
+)
+
+SOURCE_MODEL = "wine_quality_source"
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "mlflow", "server",
+        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+        "--default-artifact-root", str(root / "artifacts"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    process = start_group(command, root / "server.log", base_env(url))
+    try:
+        wait_for_http(f"{url}/health", process, root / "server.log", timeout=90)
+        yield url
+    finally:
+        stop_group(process)
+
+
+@pytest.fixture(scope="session")
+def env(mlflow_server: str) -> dict[str, str]:
+    return base_env(mlflow_server)
+
+
+@pytest.fixture(scope="session")
+def client(mlflow_server: str) -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
+
+
+@dataclass(frozen=True)
+class Trained:
+    source: str  # the registered model's artifact source (models:/m-...)
+    model_id: str  # the MLflow 3 logged model holding the artifacts
+    train: subprocess.CompletedProcess[str]
+    pr: subprocess.CompletedProcess[str]
+
+
+def _train_notebook(env: Mapping[str, str], **params: str) -> subprocess.Popen[str]:
+    notebook_env = dict(env) | {f"MLOPSGEN_{k.upper()}": v for k, v in params.items()}
+    return subprocess.Popen(
+        [sys.executable, str(EXAMPLE_SPEC.parent / "notebooks" / "train.py")],
+        env=notebook_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(env: dict[str, str], client: Any) -> Trained:
+    """The example training notebook, run for real: once to register, once in PR mode."""
+    jobs = [
+        _train_notebook(env, model_name=SOURCE_MODEL, alpha="0.05", mlopsgen_mode="train"),
+        _train_notebook(env, model_name=f"{SOURCE_MODEL}_pr", mlopsgen_mode="pr"),
+    ]
+    done = []
+    for job in jobs:
+        out, err = job.communicate(timeout=300)
+        done.append(subprocess.CompletedProcess(job.args, job.returncode, out, err))
+    assert done[0].returncode == 0, done[0].stderr
+    version = client.get_model_version(SOURCE_MODEL, "1")
+    source = str(version.source)  # models:/<model_id>
+    return Trained(source, source.removeprefix("models:/"), train=done[0], pr=done[1])
+
+
+@pytest.fixture
+def make_versions(client: Any, trained: Trained, request: pytest.FixtureRequest) -> Any:
+    """A fresh registered model whose versions carry the given metrics (1, 2, ... in order)."""
+    counter = iter(range(1000))
+
+    def make(*metrics: Mapping[str, float]) -> str:
+        name = f"wine_{request.node.name}_{next(counter)}"
+        name = "".join(c if c.isalnum() else "_" for c in name)
+        client.create_registered_model(name)
+        experiment = client.get_experiment_by_name("Default").experiment_id
+        for values in metrics:
+            run = client.create_run(experiment)
+            for key, value in values.items():
+                client.log_metric(run.info.run_id, key, value)
+            client.set_terminated(run.info.run_id)
+            client.create_model_version(
+                name, trained.source, run_id=run.info.run_id, model_id=trained.model_id
+            )
+        return name
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_tree(EXAMPLE_SPEC, tmp_path_factory.mktemp("rendered"))

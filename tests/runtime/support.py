@@ -1,0 +1,120 @@
+"""Helpers for the runtime tests: servers in their own process group, rendered notebooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE_SPEC = REPO / "specs" / "wine-quality" / "model.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{url} never came up; its log:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"{url} not ready after {timeout} s; log:\n{log.read_text()[-3000:]}")
+
+
+def start_group(command: list[str], log: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start a server in its own process group (it forks workers we must stop too)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True
+        )
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=3)  # state is thrown away: no need to wait long
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def base_env(tracking_uri: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPSGEN_", "DATABRICKS_"))}
+    env.update(
+        MLFLOW_TRACKING_URI=tracking_uri,
+        MLFLOW_DISABLE_TELEMETRY="true",
+        PYTHONUNBUFFERED="1",
+        # mlflow starts helpers (uvicorn) by name: the venv's bin must come first
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        # no ~/.databrickscfg profile may leak into a test
+        DATABRICKS_CONFIG_FILE=os.devnull,
+    )
+    env.pop("MLFLOW_REGISTRY_URI", None)
+    return env
+
+
+# ---------------------------------------------------------------- rendered notebooks
+
+
+def render_tree(spec_path: Path, out: Path, text: str | None = None) -> Path:
+    """Render a spec (optionally with replaced text) with mlopsgen and write the tree."""
+    from mlopsgen.compile import compile_spec, compile_text, repo_origin
+    from mlopsgen.render import render_spec
+
+    if text is None:
+        result = compile_spec(spec_path)
+    else:
+        base = spec_path.parent
+        result = compile_text(
+            text,
+            spec_path,
+            file_exists=lambda p: (base / p).exists(),
+            origin=repo_origin(spec_path),
+        )
+    assert result.spec is not None, [d.format() for d in result.diagnostics]
+
+    for artifact in render_spec(result.spec):
+        target = out / artifact.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(artifact.text)
+    return out
+
+
+def task_parameters(tree: Path, job: str, task: str) -> dict[str, str]:
+    """The base_parameters the rendered job passes to a task."""
+    settings = json.loads((tree / "databricks" / f"{job}.json").read_text())
+    for candidate in settings["tasks"]:
+        if candidate["task_key"] == task:
+            return dict(candidate["notebook_task"]["base_parameters"])
+    raise AssertionError(f"{job}.json has no task {task}")
+
+
+def run_notebook(
+    tree: Path, name: str, params: Mapping[str, str], env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run a rendered notebook as a script, as `python notebooks/<name>.py --key value ...`."""
+    argv = [sys.executable, str(tree / "notebooks" / f"{name}.py")]
+    for key, value in params.items():
+        argv += [f"--{key}", value]
+    return subprocess.run(
+        argv, env=dict(env), capture_output=True, text=True, timeout=300, check=False
+    )
