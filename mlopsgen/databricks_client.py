@@ -1,0 +1,123 @@
+"""The workspace client (databricks-sdk's standard auth chain) and one-line error messages.
+
+databricks-sdk is imported only inside these functions: it costs over a second and only
+`deploy` and `run` need it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from mlopsgen.errors import MlopsgenError
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+# The SDK retries 429/503 and connection errors for this long (its default is 300 s).
+RETRY_TIMEOUT_ENV = "MLOPSGEN_RETRY_TIMEOUT_SECONDS"
+
+
+def connect(host: str) -> WorkspaceClient:
+    """A client for `host`; credentials come from the SDK's default chain.
+
+    Under `AzureCLI@2` that is azure-cli auth; with `DATABRICKS_TOKEN` in the environment it
+    is a personal access token. We never pick an auth type ourselves, so whatever the SDK
+    supports (env, ~/.databrickscfg, OAuth M2M, Azure identities) works unchanged.
+    """
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.config import Config
+
+    # The SDK logs warnings (e.g. host metadata probes) through logging's last-resort handler
+    # on stderr; our own messages say what went wrong, so keep them quiet unless debugging.
+    if not os.environ.get("MLOPSGEN_DEBUG"):
+        logging.getLogger("databricks.sdk").addHandler(logging.NullHandler())
+        logging.getLogger("databricks.sdk").propagate = False
+    raw = os.environ.get(RETRY_TIMEOUT_ENV)
+    retry = _positive_int(RETRY_TIMEOUT_ENV, raw) if raw else None  # None: the SDK's default
+    with api_errors(host, "authenticating"):
+        return WorkspaceClient(config=Config(host=host, retry_timeout_seconds=retry))
+
+
+def _positive_int(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise MlopsgenError(f"{name}={value!r}: expected a positive whole number of seconds")
+    return int(value)
+
+
+@contextmanager
+def api_errors(host: str, doing: str) -> Iterator[None]:
+    """Turn SDK and network failures into one line that says what to check."""
+    from databricks.sdk.errors.base import DatabricksError
+
+    try:
+        yield
+    except MlopsgenError:
+        raise
+    except DatabricksError as exc:
+        raise MlopsgenError(describe_api_error(exc, host, doing)) from None
+    except TimeoutError as exc:
+        raise MlopsgenError(describe_timeout(exc, host, doing)) from None
+    except ValueError as exc:  # the SDK's config errors (no credentials, bad host)
+        raise MlopsgenError(
+            f"{doing} on {host}: {_first_sentence(str(exc))}. Set DATABRICKS_TOKEN, or run "
+            "inside AzureCLI@2 (az login) with DATABRICKS_HOST set"
+        ) from None
+    except OSError as exc:  # requests' connection errors are OSErrors
+        raise MlopsgenError(f"{doing} on {host}: cannot reach the workspace ({exc})") from None
+
+
+def describe_api_error(exc: Exception, host: str, doing: str) -> str:
+    from databricks.sdk.errors import (
+        NotFound,
+        PermissionDenied,
+        TemporarilyUnavailable,
+        TooManyRequests,
+        Unauthenticated,
+    )
+
+    message = _first_sentence(str(exc))
+    if isinstance(exc, Unauthenticated):
+        hint = (
+            "check DATABRICKS_TOKEN, or that the AzureCLI@2 service connection's identity "
+            "is a user of this workspace"
+        )
+        return f"{doing} on {host}: not authenticated (401: {message}); {hint}"
+    if isinstance(exc, PermissionDenied):
+        hint = "grant the pipeline's identity access to the workspace folder and jobs"
+        return f"{doing} on {host}: permission denied (403: {message}); {hint}"
+    if isinstance(exc, NotFound):
+        return f"{doing} on {host}: not found (404: {message}); check the stage's workspace_folder"
+    if isinstance(exc, TooManyRequests):
+        return f"{doing} on {host}: rate limited (429: {message}); try again later"
+    if isinstance(exc, TemporarilyUnavailable):
+        return f"{doing} on {host}: unavailable (503: {message}); try again later"
+    code = getattr(exc, "error_code", None) or type(exc).__name__
+    return f"{doing} on {host}: {code}: {message}"
+
+
+def describe_timeout(exc: TimeoutError, host: str, doing: str) -> str:
+    """The SDK gives up retrying with a TimeoutError whose cause is the last failure."""
+    from databricks.sdk.errors.base import DatabricksError
+
+    cause = exc.__cause__
+    if isinstance(cause, DatabricksError):
+        last = describe_api_error(cause, host, doing).removeprefix(f"{doing} on {host}: ")
+        return f"{doing} on {host}: gave up retrying ({RETRY_TIMEOUT_ENV} sets how long): {last}"
+    if cause is not None:
+        return (
+            f"{doing} on {host}: cannot reach the workspace ({type(cause).__name__}); "
+            "check the stage's workspace URL (or --host / DATABRICKS_HOST) and the network"
+        )
+    return f"{doing} on {host}: timed out ({_first_sentence(str(exc))})"
+
+
+def _first_sentence(message: str) -> str:
+    """SDK messages append a config dump (token masked) and links; keep the first clause."""
+    if not message.strip():
+        return "no details"
+    first = message.strip().splitlines()[0]
+    return first.split(". Config:", 1)[0].split(", please check", 1)[0].strip()

@@ -1,0 +1,80 @@
+"""Read-only questions to the workspace: what is at our paths, which jobs carry our identity."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from mlopsgen.databricks_client import api_errors
+from mlopsgen.databricks_desired import Desired, Upload
+from mlopsgen.databricks_plan import Current, RemoteJob, RemoteObject
+from mlopsgen.databricks_target import IDENTITY_TAG
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+
+def fetch_current(client: WorkspaceClient, host: str, desired: Desired) -> Current:
+    objects = {u.path: remote_object(client, host, u) for u in desired.uploads}
+    names = sorted({j.name for j in desired.jobs})
+    identities = {j.name: j.identity for j in desired.jobs}
+    jobs = {name: jobs_named(client, host, name, identities[name]) for name in names}
+    return Current(objects=objects, jobs=jobs)
+
+
+def remote_object(client: WorkspaceClient, host: str, upload: Upload) -> RemoteObject | None:
+    from databricks.sdk.errors import NotFound
+    from databricks.sdk.service.workspace import ExportFormat, ObjectType
+
+    with api_errors(host, f"reading {upload.path}"):
+        try:
+            info = client.workspace.get_status(upload.path)
+        except NotFound:
+            return None
+        kind = info.object_type.value if info.object_type else "UNKNOWN"
+        if info.object_type not in (ObjectType.NOTEBOOK, ObjectType.FILE):
+            return RemoteObject(kind, None)
+        fmt = ExportFormat.SOURCE if info.object_type == ObjectType.NOTEBOOK else ExportFormat.AUTO
+        exported = client.workspace.export(upload.path, format=fmt)
+    return RemoteObject(kind, base64.b64decode(exported.content or ""))
+
+
+def jobs_named(
+    client: WorkspaceClient, host: str, name: str, identity: str
+) -> tuple[RemoteJob, ...]:
+    """Every job with this exact name; ours (by identity) come with their full settings."""
+    with api_errors(host, f"listing jobs named {name!r}"):
+        listed = [j for j in client.jobs.list(name=name) if _name(j.settings) == name]
+        found = []
+        for job in listed:
+            job_identity = _tags(job.settings).get(IDENTITY_TAG)
+            settings = job.settings
+            if job_identity == identity and job.job_id is not None:
+                settings = client.jobs.get(job.job_id).settings
+            as_dict = settings.as_dict() if settings is not None else {}
+            found.append(RemoteJob(job.job_id or 0, name, job_identity, as_dict))
+    return tuple(sorted(found, key=lambda j: j.job_id))
+
+
+def find_job(client: WorkspaceClient, host: str, name: str, identity: str) -> RemoteJob | None:
+    """The one deployed job with this name and identity (None when there is none)."""
+    from mlopsgen.errors import MlopsgenError
+
+    ours = [j for j in jobs_named(client, host, name, identity) if j.identity == identity]
+    if len(ours) > 1:
+        ids = ", ".join(str(j.job_id) for j in ours)
+        raise MlopsgenError(
+            f"jobs {ids} on {host} are all named {name!r} with {IDENTITY_TAG} {identity}: "
+            "delete all but one, then deploy again"
+        )
+    return ours[0] if ours else None
+
+
+def _name(settings: Any) -> str | None:
+    return getattr(settings, "name", None)
+
+
+def _tags(settings: Any) -> dict[str, str]:
+    tags: Iterable[tuple[str, str]] = (getattr(settings, "tags", None) or {}).items()
+    return dict(tags)

@@ -1,0 +1,84 @@
+"""The pull-request check as a one-time run (`jobs/runs/submit`), built from pr-check.json.
+
+A PR must not change what the deployed train job runs, so the PR's training notebook goes
+to `<first stage folder>/pr-check/<notebook>` and the submitted task points there.
+runs/submit has no `job_clusters`: each task gets its cluster inline as `new_cluster`.
+Job-only fields (name, tags, schedule, max_concurrent_runs, description) are dropped.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import typing
+from typing import Any
+
+from mlopsgen.databricks_desired import notebook_workspace_path
+from mlopsgen.databricks_target import Target
+
+PR_CHECK_ARTIFACT = "databricks/pr-check.json"
+PR_FOLDER = "pr-check"
+# JobSettings fields that runs/submit accepts as they are.
+SUBMIT_FIELDS = (
+    "budget_policy_id",
+    "email_notifications",
+    "environments",
+    "git_source",
+    "health",
+    "notification_settings",
+    "queue",
+    "run_as",
+    "timeout_seconds",
+    "webhook_notifications",
+)
+
+
+def pr_notebook_path(target: Target) -> str:
+    folder = posixpath.join(target.stage.workspace_folder, PR_FOLDER)
+    return notebook_workspace_path(folder, target.spec.training.notebook)
+
+
+def submission(target: Target) -> dict[str, Any]:
+    """The runs/submit body (pure)."""
+    settings = target.job_settings(PR_CHECK_ARTIFACT)
+    clusters = {c["job_cluster_key"]: c["new_cluster"] for c in settings.get("job_clusters", [])}
+    deployed = notebook_workspace_path(target.stage.workspace_folder, target.spec.training.notebook)
+    tasks = []
+    for task in settings["tasks"]:
+        task = dict(task)
+        key = task.pop("job_cluster_key", None)
+        if key is not None:
+            task["new_cluster"] = clusters[key]
+        notebook = task.get("notebook_task")
+        if notebook and notebook.get("notebook_path") == deployed:
+            task["notebook_task"] = notebook | {"notebook_path": pr_notebook_path(target)}
+        tasks.append(task)
+    body = {"run_name": settings["name"], "tasks": tasks}
+    body.update((k, settings[k]) for k in SUBMIT_FIELDS if k in settings)
+    return body
+
+
+def submit_arguments(body: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for `JobsAPI.submit`, typed as its signature says.
+
+    Each value must survive the SDK's from_dict/as_dict round trip, because from_dict drops
+    fields it does not know and the request would silently lose them.
+    """
+    from databricks.sdk.service.jobs import JobsAPI
+
+    hints = typing.get_type_hints(JobsAPI.submit)
+    return {key: _typed(hints[key], value, key) for key, value in body.items()}
+
+
+def _typed(annotation: Any, value: Any, key: str) -> Any:
+    inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+    kind = inner[0] if inner else annotation
+    if typing.get_origin(kind) is list:
+        (item,) = typing.get_args(kind)
+        return [_typed(item, v, key) for v in value]
+    from_dict = getattr(kind, "from_dict", None)
+    if from_dict is None:
+        return value
+    typed = from_dict(value)
+    if typed.as_dict() != value:
+        raise RuntimeError(f"{PR_CHECK_ARTIFACT}: {key} does not survive databricks-sdk's types")
+    return typed

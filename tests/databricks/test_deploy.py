@@ -1,0 +1,151 @@
+"""`mlopsgen deploy` against the fake workspace with the real SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from fakes.databricks_server import FakeDatabricks
+
+Cli = Callable[..., Result]
+
+FOLDER = "/Shared/mlopsgen/wine-quality"
+WRITES = ("/api/2.2/jobs/create", "/api/2.2/jobs/reset", "/api/2.0/workspace/import")
+
+
+def _writes(fake: FakeDatabricks) -> list[str]:
+    return [r.path for r in fake.mutating_calls()]
+
+
+def test_first_deploy_creates_jobs_and_uploads(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    names = sorted(j["settings"]["name"] for j in fake.jobs.values())
+    assert names == ["wine-quality-deploy-staging", "wine-quality-train"]
+    objects = fake.workspace.objects
+    assert objects[f"{FOLDER}/notebooks/gate"].object_type == "NOTEBOOK"
+    assert objects[f"{FOLDER}/notebooks/train"].object_type == "NOTEBOOK"
+    assert objects[f"{FOLDER}/notebooks/mlopsgen_runtime.py"].object_type == "FILE"
+    assert objects[f"{FOLDER}/tests/sample_request.json"].object_type == "FILE"
+    assert (
+        fake.workspace.content(f"{FOLDER}/notebooks/train")
+        == (spec.parent / "notebooks/train.py").read_text()
+    )
+    assert "plan: " in result.output and "deployed: " in result.output
+
+
+def test_later_stage_gets_only_its_own_jobs(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    assert cli("deploy", spec, "--stage", "production").exit_code == 0
+    names = sorted(j["settings"]["name"] for j in fake.jobs.values())
+    assert names == ["wine-quality-deploy-production"]
+    assert f"{FOLDER}/notebooks/train" not in fake.workspace.objects
+
+
+def test_second_deploy_changes_nothing(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    fake.clear_requests()
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    assert _writes(fake) == []
+    assert "0 created, 0 updated" in result.output
+
+
+def test_changed_spec_updates_the_same_job(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    (train_id,) = [j["job_id"] for j in fake.job_by_name("wine-quality-train")]
+    spec.write_text(spec.read_text().replace('alpha: "0.5"', 'alpha: "0.7"'))
+    fake.clear_requests()
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    resets = fake.calls("POST", "/api/2.2/jobs/reset")
+    assert [r.body["job_id"] for r in resets] == [train_id]
+    assert not fake.calls("POST", "/api/2.2/jobs/create")
+    params = fake.jobs[train_id]["settings"]["tasks"][0]["notebook_task"]["base_parameters"]
+    assert params["alpha"] == "0.7"
+
+
+def test_removed_schedule_is_an_update(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    text = spec.read_text()
+    spec.write_text(text.replace('schedule:\n  cron: "0 3 * * 1"\n  timezone: Europe/Berlin\n', ""))
+    fake.clear_requests()
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    (reset,) = fake.calls("POST", "/api/2.2/jobs/reset")
+    assert "schedule" not in reset.body["new_settings"]
+
+
+def test_edited_notebook_in_workspace_is_uploaded_again(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    fake.workspace.objects[f"{FOLDER}/notebooks/gate"].content = b"# edited by hand\n"
+    fake.clear_requests()
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    imports = [r.body["path"] for r in fake.calls("POST", "/api/2.0/workspace/import")]
+    assert imports == [f"{FOLDER}/notebooks/gate"]
+
+
+def test_same_name_other_identity_is_left_alone(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    foreign = {"name": "wine-quality-train", "tags": {"mlopsgen-id": "someone-else/train"}}
+    foreign_id = fake.add_job(foreign)
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    assert fake.jobs[foreign_id]["settings"] == foreign
+    ours = [j for j in fake.job_by_name("wine-quality-train") if j["job_id"] != foreign_id]
+    assert len(ours) == 1
+    assert ours[0]["settings"]["tags"] == {"mlopsgen-id": "wine-quality/train"}
+    assert f"left alone job       wine-quality-train (job {foreign_id}" in result.output
+    assert all(r.body["job_id"] != foreign_id for r in fake.calls("POST", "/api/2.2/jobs/reset"))
+
+
+def test_two_jobs_with_our_identity_stop_the_deploy(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    ours = {"name": "wine-quality-train", "tags": {"mlopsgen-id": "wine-quality/train"}}
+    first, second = fake.add_job(ours), fake.add_job(ours)
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 1
+    assert f"jobs {first}, {second} are all named 'wine-quality-train'" in result.output
+    assert _writes(fake) == []
+
+
+def test_dry_run_touches_nothing(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    result = cli("deploy", spec, "--stage", "staging", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert _writes(fake) == []
+    assert "create     job       wine-quality-train" in result.output
+    assert f"create     notebook  {FOLDER}/notebooks/gate" in result.output
+    assert "dry run: nothing was changed" in result.output
+
+
+def test_dry_run_after_deploy_reports_unchanged(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    result = cli("deploy", spec, "--stage", "staging", "--dry-run")
+    assert "unchanged  job       wine-quality-train" in result.output
+    assert "plan: 0 to create, 0 to update" in result.output
+
+
+def test_invalid_spec_prints_diagnostics(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    spec.write_text(spec.read_text().replace("name: wine-quality\n", "name: 7\n", 1))
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 1
+    assert "model.yaml:" in result.output and "error[" in result.output
+    assert fake.calls() == []
+
+
+def test_unknown_stage_is_a_usage_error(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+    result = cli("deploy", spec, "--stage", "qa")
+    assert result.exit_code == 2
+    assert "no such stage" in result.output and "staging, production" in result.output
+
+
+def test_pipeline_style_env_with_explicit_pat_auth_type(
+    fake: FakeDatabricks, cli: Cli, spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated pipeline maps DATABRICKS_TOKEN with DATABRICKS_AUTH_TYPE=pat."""
+    monkeypatch.setenv("DATABRICKS_AUTH_TYPE", "pat")
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    assert len(fake.jobs) == 2

@@ -1,0 +1,246 @@
+"""A small, strict fake of the Databricks REST API for tests that use the real databricks-sdk.
+
+Usage:
+
+    with FakeDatabricks() as fake:
+        w = WorkspaceClient(config=fake.config())   # or env DATABRICKS_HOST/TOKEN = fake.env()
+        ...
+        assert fake.calls("POST", "/api/2.2/jobs/create")
+
+It listens on 127.0.0.1 on a free port and implements the subset of Jobs 2.1/2.2, Workspace
+and Model Serving that mlopsgen uses. Requests are checked strictly against the SDK's own
+types (unknown fields, wrong JSON types and unknown enum values are a 400
+INVALID_PARAMETER_VALUE, as the real service answers); every request is recorded; runs follow
+`RunScript`s; `fail_next` injects 401/403/404/429/503 answers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from fakes.databricks_jobs import JobsService
+from fakes.databricks_runs import FakeRun, RunScript
+from fakes.databricks_serving import ServingEndpoints
+from fakes.databricks_workspace import WorkspaceTree
+from fakes.errors import ApiError
+
+TOKEN = "test-token"
+WORKSPACE_ID = "1234567890"
+
+_ERROR_CODES = {
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    429: "REQUEST_LIMIT_EXCEEDED",
+    500: "INTERNAL_ERROR",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class _Failure:
+    method: str | None
+    path: str
+    status: int
+    remaining: int
+    retry_after: int | None
+    message: str
+
+
+@dataclass
+class FakeDatabricks:
+    """The fake workspace: state, scripted behaviour and the HTTP server around it."""
+
+    token: str = TOKEN
+    requests: list[Request] = field(default_factory=list)
+    jobs_api: JobsService = field(init=False)
+    workspace: WorkspaceTree = field(default_factory=WorkspaceTree)
+    serving: ServingEndpoints = field(default_factory=ServingEndpoints)
+    _failures: list[_Failure] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        self.jobs_api = JobsService(url=lambda: self.url)
+
+    @property
+    def jobs(self) -> dict[int, dict[str, Any]]:
+        return self.jobs_api.jobs
+
+    @property
+    def runs(self) -> dict[int, FakeRun]:
+        return self.jobs_api.runs
+
+    # ----- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeDatabricks:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "the fake server is not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for the SDK's default auth chain (PAT) against this server."""
+        return {"DATABRICKS_HOST": self.url, "DATABRICKS_TOKEN": self.token}
+
+    def config(self, **overrides: Any) -> Any:
+        from databricks.sdk.config import Config
+
+        kwargs: dict[str, Any] = {"host": self.url, "token": self.token}
+        return Config(**(kwargs | {"retry_timeout_seconds": 5} | overrides))
+
+    # ----- scripting and assertions ------------------------------------------------------------
+
+    def script_runs(self, *scripts: RunScript) -> None:
+        """The next started runs follow these scripts in order (then the default: SUCCESS)."""
+        with self._lock:
+            self.jobs_api.run_scripts.extend(scripts)
+
+    def fail_next(
+        self,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        retry_after: int | None = None,
+        message: str = "injected failure",
+    ) -> None:
+        """The next `times` requests to `path` (any method unless given) answer `status`."""
+        with self._lock:
+            self._failures.append(_Failure(method, path, status, times, retry_after, message))
+
+    def calls(self, method: str | None = None, path: str | None = None) -> list[Request]:
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if (method is None or r.method == method) and (path is None or r.path == path)
+            ]
+
+    def mutating_calls(self) -> list[Request]:
+        """Requests that change state (everything but GET)."""
+        return [r for r in self.calls() if r.method != "GET"]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def add_job(self, settings: dict[str, Any]) -> int:
+        """Seed a job as if someone created it (e.g. a foreign job with the same name)."""
+        with self._lock:
+            return self.jobs_api.store_job(settings)
+
+    def job_by_name(self, name: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [j for j in self.jobs.values() if j["settings"].get("name") == name]
+
+    # ----- request handling --------------------------------------------------------------------
+
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Answer one request: (status, JSON body, extra headers)."""
+        parts = urlsplit(raw_path)
+        path = parts.path.replace("/api/2.1/jobs/", "/api/2.2/jobs/")
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self._lock:
+            try:
+                body = json.loads(raw_body) if raw_body else None
+            except json.JSONDecodeError:
+                body = raw_body.decode("utf-8", "replace")
+            self.requests.append(Request(method, path, query, body))
+            try:
+                self._inject(method, path)
+                if path != "/.well-known/databricks-config":
+                    self._authenticate(headers)
+                if isinstance(body, str):
+                    raise ApiError(400, "MALFORMED_REQUEST", "Invalid JSON given in the body.")
+                return 200, self._route(method, path, query, body or {}), {}
+            except ApiError as err:
+                return err.status, err.body(), err.headers()
+
+    def _inject(self, method: str, path: str) -> None:
+        for failure in self._failures:
+            if failure.path != path or failure.remaining <= 0:
+                continue
+            if failure.method not in (None, method):
+                continue
+            failure.remaining -= 1
+            code = _ERROR_CODES.get(failure.status, "UNKNOWN")
+            raise ApiError(failure.status, code, failure.message, failure.retry_after)
+
+    def _authenticate(self, headers: dict[str, str]) -> None:
+        if headers.get("authorization") != f"Bearer {self.token}":
+            raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> dict[str, Any]:
+        if path == "/.well-known/databricks-config":
+            return {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": WORKSPACE_ID}
+        if path.startswith("/api/2.0/workspace/"):
+            return self.workspace.route(method, path, query, body)
+        if path.startswith("/api/2.0/serving-endpoints"):
+            return self.serving.route(method, path, query, body)
+        return self.jobs_api.route(method, path, query, body)
+
+
+def _handler_for(fake: FakeDatabricks) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out separately: no 40 ms stalls
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, body, extra = fake.handle(self.command, self.path, headers, raw)
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in extra.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    return Handler
