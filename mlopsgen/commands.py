@@ -1,23 +1,35 @@
-"""Command bodies behind the CLI: read inputs, call the pure core, print, return an exit code."""
+"""Command bodies behind the CLI: read inputs, call the pure core, print, return an exit code.
+
+The module itself imports only the standard library and mlopsgen.errors: each command imports
+what it needs, so `mlopsgen --help` pays for none of it.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlopsgen.errors import ExitCode
+from mlopsgen.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from mlopsgen.model import Spec
+
+
+def _require_files(specs: list[Path]) -> None:
+    """A spec named on the command line that does not exist is a usage error (exit 2)."""
+    missing = [str(p) for p in specs if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such spec file: {', '.join(missing)}")
 
 
 def run_validate(specs: list[Path], output_format: str) -> ExitCode:
     """Validate every spec; all diagnostics on stdout, a one-line summary on stderr."""
-    import sys
-
     from mlopsgen import report
     from mlopsgen.compile import compile_spec
-    from mlopsgen.errors import UsageError
 
-    missing = [str(p) for p in specs if not p.is_file()]
-    if missing:
-        raise UsageError(f"no such spec file: {', '.join(missing)}")
+    _require_files(specs)
     diagnostics = [d for p in specs for d in compile_spec(p).diagnostics]
     out = report.as_json(diagnostics) if output_format == "json" else report.as_text(diagnostics)
     sys.stdout.write(out)
@@ -28,43 +40,33 @@ def run_validate(specs: list[Path], output_format: str) -> ExitCode:
 
 def run_schema() -> ExitCode:
     """Print the packaged JSON Schema byte for byte (yaml-language-server reads it)."""
-    import sys
-
     from mlopsgen.schema import schema_text
 
     sys.stdout.write(schema_text())
     return ExitCode.OK
 
 
-def _compile_for_output(path: Path) -> tuple[object, ExitCode]:
-    """Compile one spec for render/check; print its diagnostics. Returns (spec or None, code)."""
-    import sys
-
+def _valid_specs(specs: list[Path]) -> Iterator[tuple[Path, Spec | None]]:
+    """Compile each spec for render/check, printing its diagnostics; None marks an invalid one."""
     from mlopsgen import report
     from mlopsgen.compile import compile_spec
 
-    result = compile_spec(path)
-    sys.stdout.write(report.as_text(result.diagnostics))
-    return result.spec, (ExitCode.OK if result.spec is not None else ExitCode.INVALID)
+    _require_files(specs)
+    for path in specs:
+        result = compile_spec(path)
+        sys.stdout.write(report.as_text(result.diagnostics))
+        yield path, result.spec
 
 
 def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
     """Render each spec into its folder (or --out), printing the plan; refuse conflicts."""
-    import sys
-
     from mlopsgen import writer
-    from mlopsgen.errors import UsageError
-    from mlopsgen.model import Spec
     from mlopsgen.render import report as render_report
 
-    missing = [str(p) for p in specs if not p.is_file()]
-    if missing:
-        raise UsageError(f"no such spec file: {', '.join(missing)}")
     code = ExitCode.OK
-    for path in specs:
-        spec, status = _compile_for_output(path)
-        if not isinstance(spec, Spec):
-            code = max(code, status)
+    for path, spec in _valid_specs(specs):
+        if spec is None:
+            code = ExitCode.INVALID
             continue
         root = path.parent if out is None else (out if len(specs) == 1 else out / spec.name)
         plan = writer.plan(root, writer.generated_tree(spec), force=force)
@@ -81,21 +83,13 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
 
 def run_check(specs: list[Path]) -> ExitCode:
     """Compare what render would write with what is on disk; never writes."""
-    import sys
-
     from mlopsgen import writer
-    from mlopsgen.errors import UsageError
-    from mlopsgen.model import Spec
     from mlopsgen.render import report as render_report
 
-    missing = [str(p) for p in specs if not p.is_file()]
-    if missing:
-        raise UsageError(f"no such spec file: {', '.join(missing)}")
     code = ExitCode.OK
-    for path in specs:
-        spec, status = _compile_for_output(path)
-        if not isinstance(spec, Spec):
-            code = max(code, status)
+    for path, spec in _valid_specs(specs):
+        if spec is None:
+            code = ExitCode.INVALID
             continue
         plan = writer.plan(path.parent, writer.generated_tree(spec), force=True)
         pending = plan.pending()

@@ -37,6 +37,8 @@ SERVING_KEYS = {
     "azureml": {"endpoint", "instance_type", "instance_count", "smoke_test"},
     "batch": {"input_table", "output_table", "cron", "timezone"},
 }
+# Keys that belong to some target; anything else is the schema's "unknown key" (E201) alone.
+_ANY_SERVING_KEY = set().union(*SERVING_KEYS.values())
 SERVING_REQUIRED = {
     "databricks-serving": ("endpoint",),
     "azureml": ("endpoint",),
@@ -203,7 +205,7 @@ def serving_keys(data: dict[str, Any]) -> Iterator[Finding]:
             msg = f"serving target {target} needs '{key}'"
             yield Finding(("serving",), "E312", msg, at="key")
     for key in serving:
-        if key != "target" and key not in SERVING_KEYS[target]:
+        if key in _ANY_SERVING_KEY and key not in SERVING_KEYS[target]:
             msg = f"'{key}' does not apply to serving target {target}; remove it"
             yield Finding(("serving", key), "E313", msg, at="key")
     if target == "batch" and "timezone" in serving and "cron" not in serving:

@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from mlopsgen.cli import app
 

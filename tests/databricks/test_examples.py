@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
+from typer.testing import Result
 
 from mlopsgen.compile import compile_spec
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
-from click.testing import Result
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
+from typer.testing import Result
 
 from mlopsgen import databricks_watch
 
