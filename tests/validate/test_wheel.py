@@ -62,3 +62,14 @@ def test_wheel_installs_and_validates_in_a_clean_venv(tmp_path: Path) -> None:
     schema = run(venv / "bin" / "mlopsgen", "schema", cwd=work)
     assert schema.returncode == 0
     assert schema.stdout == (REPO / "schemas" / "model.v1.schema.json").read_text()
+
+    # The packaged templates render too (and render nothing from this checkout).
+    shutil.copy(REPO / "specs" / "wine-quality" / "model.yaml", work / "model.yaml")
+    rendered = run(venv / "bin" / "mlopsgen", "render", "model.yaml", "--out", "out", cwd=work)
+    assert rendered.returncode == 0, rendered.stderr
+    golden = REPO / "golden" / "wine-quality"
+    expected = sorted(p.relative_to(golden).as_posix() for p in golden.rglob("*") if p.is_file())
+    out = work / "out"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == expected
+    runtime = (out / "notebooks" / "mlopsgen_runtime.py").read_text()
+    assert (REPO / "mlopsgen" / "notebook_runtime.py").read_text() in runtime
