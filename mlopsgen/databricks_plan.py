@@ -1,48 +1,21 @@
 """The deploy plan: a pure function from (desired, current) to one change per job and upload.
 
 A job is ours when it carries our `mlopsgen-id` tag *and* our name; a same-named job with
-another identity (or none) is somebody else's and is left alone. Job settings count as
-unchanged when every value we set is what the workspace reports (the service adds defaults of
-its own, which we ignore), and no field we manage is set there while we no longer set it.
+another identity (or none) is somebody else's and is left alone. Whether a job's settings
+changed is `databricks_compare.settings_match` (service-added defaults are not changes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlopsgen.databricks_compare import settings_match
 from mlopsgen.databricks_desired import Desired, DesiredJob, Upload
 from mlopsgen.databricks_target import IDENTITY_TAG
 
 Action = Literal["create", "update", "unchanged"]
-
-# Top-level job fields mlopsgen writes: one set in the workspace but no longer in the spec
-# (a removed schedule, say) is drift. Other fields the service fills in itself.
-MANAGED_JOB_FIELDS = frozenset(
-    {
-        "description",
-        "email_notifications",
-        "environments",
-        "job_clusters",
-        "max_concurrent_runs",
-        "parameters",
-        "schedule",
-        "tags",
-        "tasks",
-        "timeout_seconds",
-    }
-)
-# Maps of user values: compared whole, so a removed key is a change.
-EXACT_MAPS = frozenset({"base_parameters", "tags", "custom_tags", "spark_conf", "spark_env_vars"})
-# Lists whose items are matched by a key, because the service may reorder them.
-KEYED_LISTS = {
-    "tasks": "task_key",
-    "job_clusters": "job_cluster_key",
-    "parameters": "name",
-    "environments": "environment_key",
-    "depends_on": "task_key",
-}
 
 
 @dataclass(frozen=True)
@@ -135,36 +108,3 @@ def _normalize(content: bytes) -> str:
     text = content.decode("utf-8", "replace").replace("\r\n", "\n")
     text = text.removeprefix("\ufeff").removeprefix("# Databricks notebook source\n")
     return "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
-
-
-def settings_match(desired: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
-    """True when the workspace job already has the desired settings."""
-    for key in MANAGED_JOB_FIELDS - desired.keys():
-        if current.get(key) not in (None, {}, [], ""):
-            return False
-    return _covers(desired, current, key="")
-
-
-def _covers(desired: Any, current: Any, key: str) -> bool:
-    if isinstance(desired, Mapping):
-        if not isinstance(current, Mapping):
-            return False
-        if key in EXACT_MAPS and desired.keys() != current.keys():
-            return False
-        return all(k in current and _covers(v, current[k], k) for k, v in desired.items())
-    if isinstance(desired, list):
-        return isinstance(current, list) and _covers_list(desired, current, KEYED_LISTS.get(key))
-    if isinstance(desired, float) or isinstance(current, float):
-        return isinstance(current, (int, float)) and float(desired) == float(current)
-    return bool(desired == current and type(desired) is type(current))
-
-
-def _covers_list(desired: Sequence[Any], current: Sequence[Any], item_key: str | None) -> bool:
-    if len(desired) != len(current):
-        return False
-    if item_key is None or not all(isinstance(d, Mapping) for d in [*desired, *current]):
-        return all(_covers(d, c, "") for d, c in zip(desired, current, strict=True))
-    by_key = {c.get(item_key): c for c in current}
-    return all(
-        d.get(item_key) in by_key and _covers(d, by_key[d.get(item_key)], "") for d in desired
-    )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlopsgen.databricks_client import api_errors
 from mlopsgen.databricks_desired import Desired, Upload
@@ -43,18 +42,22 @@ def remote_object(client: WorkspaceClient, host: str, upload: Upload) -> RemoteO
 def jobs_named(
     client: WorkspaceClient, host: str, name: str, identity: str
 ) -> tuple[RemoteJob, ...]:
-    """Every job with this exact name; ours (by identity) come with their full settings."""
+    """Every job with exactly this name, each with its full settings from jobs/get.
+
+    jobs/list filters by name case-insensitively and its settings are a summary (no tasks;
+    the documentation does not promise tags), so the identity tag and the settings we compare
+    come from jobs/get, which the SDK pages through (more than 100 tasks).
+    """
     with api_errors(host, f"listing jobs named {name!r}"):
-        listed = [j for j in client.jobs.list(name=name) if _name(j.settings) == name]
+        job_ids = sorted({j.job_id for j in client.jobs.list(name=name) if j.job_id is not None})
         found = []
-        for job in listed:
-            job_identity = _tags(job.settings).get(IDENTITY_TAG)
-            settings = job.settings
-            if job_identity == identity and job.job_id is not None:
-                settings = client.jobs.get(job.job_id).settings
+        for job_id in job_ids:
+            settings = client.jobs.get(job_id).settings
             as_dict = settings.as_dict() if settings is not None else {}
-            found.append(RemoteJob(job.job_id or 0, name, job_identity, as_dict))
-    return tuple(sorted(found, key=lambda j: j.job_id))
+            if as_dict.get("name") == name:
+                job_identity = (as_dict.get("tags") or {}).get(IDENTITY_TAG)
+                found.append(RemoteJob(job_id, name, job_identity, as_dict))
+    return tuple(found)
 
 
 def find_job(client: WorkspaceClient, host: str, name: str, identity: str) -> RemoteJob | None:
@@ -69,12 +72,3 @@ def find_job(client: WorkspaceClient, host: str, name: str, identity: str) -> Re
             "delete all but one, then deploy again"
         )
     return ours[0] if ours else None
-
-
-def _name(settings: Any) -> str | None:
-    return getattr(settings, "name", None)
-
-
-def _tags(settings: Any) -> dict[str, str]:
-    tags: Iterable[tuple[str, str]] = (getattr(settings, "tags", None) or {}).items()
-    return dict(tags)

@@ -149,3 +149,42 @@ def test_pipeline_style_env_with_explicit_pat_auth_type(
     result = cli("deploy", spec, "--stage", "staging")
     assert result.exit_code == 0, result.output
     assert len(fake.jobs) == 2
+
+
+def test_identity_comes_from_jobs_get_not_the_list_summary(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    """jobs/list settings are a summary; the identity tag is read with jobs/get."""
+    fake.jobs_api.list_hides = ("tags",)
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    fake.clear_requests()
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    assert _writes(fake) == [] and len(fake.jobs) == 2
+
+
+def test_a_task_setting_added_in_the_workspace_is_reset(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    (train,) = fake.job_by_name("wine-quality-train")
+    (candidate,) = [t for t in train["settings"]["tasks"] if t["task_key"] == "candidate"]
+    assert "libraries" not in candidate
+    candidate["libraries"] = [{"pypi": {"package": "edited-in-ui"}}]
+    fake.clear_requests()
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    (reset,) = fake.calls("POST", "/api/2.2/jobs/reset")
+    assert reset.body["job_id"] == train["job_id"]
+    (sent,) = [t for t in reset.body["new_settings"]["tasks"] if t["task_key"] == "candidate"]
+    assert "libraries" not in sent
+
+
+def test_notebook_without_header_is_unchanged_when_exported_with_one(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    notebook = spec.parent / "notebooks" / "train.py"
+    notebook.write_text(notebook.read_text().removeprefix("# Databricks notebook source\n"))
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    fake.clear_requests()
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    assert _writes(fake) == []

@@ -154,3 +154,37 @@ def test_idempotency_token_returns_the_same_run(
     other = client.jobs.run_now(job_id, idempotency_token="t-2").run_id
     assert first == again != other
     assert len(fake.runs) == 2
+
+
+def test_get_reports_service_defaults_and_pages_many_tasks(client: WorkspaceClient) -> None:
+    tasks = [_task(f"t{i:03}") for i in range(150)]
+    job_id = client.jobs.create(name="big", tasks=tasks, max_concurrent_runs=2).job_id
+    job = client.jobs.get(job_id)  # the SDK follows next_page_token
+    assert [t.task_key for t in job.settings.tasks] == [t.task_key for t in tasks]
+    raw = client.api_client.do("GET", "/api/2.2/jobs/get", query={"job_id": job_id})
+    assert len(raw["settings"]["tasks"]) == 100 and raw["next_page_token"]
+    settings = raw["settings"]
+    assert settings["format"] == "MULTI_TASK" and settings["email_notifications"] == {}
+    assert settings["timeout_seconds"] == 0 and settings["max_concurrent_runs"] == 2
+    assert settings["tasks"][0]["run_if"] == "ALL_SUCCESS"
+    assert settings["tasks"][0]["notebook_task"]["source"] == "WORKSPACE"
+
+
+def test_notebook_export_always_has_the_source_header(client: WorkspaceClient) -> None:
+    client.workspace.mkdirs("/Shared/a")
+    plain = base64.b64encode(b"print(1)\n").decode()
+    fmt, lang = workspace.ImportFormat.SOURCE, workspace.Language.PYTHON
+    client.workspace.import_("/Shared/a/nb", content=plain, format=fmt, language=lang)
+    exported = client.workspace.export("/Shared/a/nb", format=workspace.ExportFormat.SOURCE)
+    assert base64.b64decode(exported.content or "") == b"# Databricks notebook source\nprint(1)\n"
+
+
+def test_auto_import_of_a_py_file_without_header_is_a_file(client: WorkspaceClient) -> None:
+    client.workspace.mkdirs("/Shared/a")
+    content = base64.b64encode(b"X = 1\n").decode()
+    auto = workspace.ImportFormat.AUTO
+    client.workspace.import_("/Shared/a/mod.py", content=content, format=auto, overwrite=True)
+    info = client.workspace.get_status("/Shared/a/mod.py")
+    assert info.object_type == workspace.ObjectType.FILE
+    exported = client.workspace.export("/Shared/a/mod.py", format=workspace.ExportFormat.AUTO)
+    assert exported.content == content

@@ -105,3 +105,31 @@ def test_two_jobs_with_our_identity_are_a_conflict() -> None:
     twins = tuple(RemoteJob(i, "m-train", "m/train", SETTINGS) for i in (1, 2))
     plan = make_plan(Desired((), (job,)), Current(objects={}, jobs={"m-train": twins}))
     assert plan.changes == () and len(plan.conflicts) == 1
+
+
+def test_service_defaults_for_fields_we_do_not_set_are_not_changes() -> None:
+    desired = {k: v for k, v in SETTINGS.items() if k != "max_concurrent_runs"}
+    current = _with_server_defaults(desired)
+    current |= {"timeout_seconds": 0, "max_concurrent_runs": 1, "run_as": {"user_name": "u"}}
+    current["email_notifications"] = {"no_alert_for_skipped_runs": False}
+    task_a = next(t for t in current["tasks"] if t["task_key"] == "a")
+    task_a |= {"timeout_seconds": 0, "email_notifications": {}}
+    assert settings_match(desired, current)
+    current["max_concurrent_runs"] = 4  # not the default: somebody changed it
+    assert not settings_match(desired, current)
+
+
+def test_a_task_field_set_in_the_workspace_but_not_in_the_spec_is_a_change() -> None:
+    current = _with_server_defaults(SETTINGS)
+    task_b = next(t for t in current["tasks"] if t["task_key"] == "b")
+    task_b["libraries"] = [{"pypi": {"package": "left-over"}}]
+    assert not settings_match(SETTINGS, current)
+    desired = copy.deepcopy(SETTINGS)
+    del desired["tasks"][1]["depends_on"]  # the spec no longer orders b after a
+    assert not settings_match(desired, _with_server_defaults(SETTINGS))
+
+
+def test_duplicate_task_keys_in_the_workspace_are_a_change() -> None:
+    current = _with_server_defaults(SETTINGS)
+    current["tasks"] = [current["tasks"][0], copy.deepcopy(current["tasks"][0])]
+    assert not settings_match(SETTINGS, current)

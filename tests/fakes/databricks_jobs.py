@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes.databricks_defaults import page_of_arrays, with_service_defaults
 from fakes.databricks_runs import FakeRun, RunScript
 from fakes.errors import ApiError, invalid
 from fakes.sdk_schema import check_fields, dataclass_fields, method_fields
@@ -16,6 +17,9 @@ from fakes.sdk_schema import check_fields, dataclass_fields, method_fields
 class JobsService:
     url: Callable[[], str]  # the server's base URL (known once it listens)
     page_size: int = 20  # jobs/list default page size, as the real service
+    # What jobs/list leaves out of each job's settings (tasks and clusters unless
+    # expand_tasks); tests add "tags" to check nobody relies on the list view for identity.
+    list_hides: tuple[str, ...] = ()
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
     runs: dict[int, FakeRun] = field(default_factory=dict)
     run_scripts: list[RunScript] = field(default_factory=list)
@@ -70,7 +74,11 @@ class JobsService:
 
     def jobs_get(self, query: dict[str, str], body: Any) -> dict[str, Any]:
         q = _check_query(query, {"job_id": int, "include_trigger_state": bool, "page_token": str})
-        return json.loads(json.dumps(self._job(q.get("job_id"))))  # type: ignore[no-any-return]
+        job = self._job(q.get("job_id"))
+        answer = {k: v for k, v in job.items() if k != "settings"}
+        answer["run_as_user_name"] = job["creator_user_name"]
+        answer["settings"] = with_service_defaults(job["settings"], job["creator_user_name"])
+        return page_of_arrays(answer, q.get("page_token"))
 
     def jobs_list(self, query: dict[str, str], body: Any) -> dict[str, Any]:
         types_ = {"expand_tasks": bool, "limit": int, "name": str, "offset": int, "page_token": str}
@@ -87,7 +95,7 @@ class JobsService:
         start = int(q.get("page_token") or q.get("offset", 0))
         page = found[start : start + limit]
         answer: dict[str, Any] = {
-            "jobs": [_base_job(j, q.get("expand_tasks", False)) for j in page]
+            "jobs": [self._base_job(j, q.get("expand_tasks", False)) for j in page]
         }
         answer["has_more"] = start + limit < len(found)
         if answer["has_more"]:
@@ -95,6 +103,13 @@ class JobsService:
         if not page:
             del answer["jobs"]  # the real service omits empty arrays
         return answer
+
+    def _base_job(self, job: dict[str, Any], expand_tasks: bool) -> dict[str, Any]:
+        """jobs/list leaves out tasks and job clusters unless expand_tasks is set."""
+        hidden = (*self.list_hides, *(() if expand_tasks else ("tasks", "job_clusters")))
+        settings = with_service_defaults(job["settings"], job["creator_user_name"])
+        settings = {k: v for k, v in settings.items() if k not in hidden}
+        return json.loads(json.dumps(job | {"settings": settings}))  # type: ignore[no-any-return]
 
     def _start_run(
         self, job_id: int | None, name: str, tasks: list[dict[str, Any]], params: dict[str, str]
@@ -188,13 +203,6 @@ _JOB_ROUTES = {
     ("GET", "/api/2.2/jobs/runs/get-output"): JobsService.runs_get_output,
     ("POST", "/api/2.2/jobs/runs/cancel"): JobsService.runs_cancel,
 }
-
-
-def _base_job(job: dict[str, Any], expand_tasks: bool) -> dict[str, Any]:
-    """jobs/list leaves out tasks and job clusters unless expand_tasks is set."""
-    hidden = () if expand_tasks else ("tasks", "job_clusters")
-    settings = {k: v for k, v in job["settings"].items() if k not in hidden}
-    return json.loads(json.dumps(job | {"settings": settings}))  # type: ignore[no-any-return]
 
 
 def _check_body(fields: dict[str, Any], body: Any) -> None:

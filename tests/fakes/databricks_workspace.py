@@ -119,8 +119,13 @@ class WorkspaceTree:
             raise invalid("Exporting a directory needs the DBC or SOURCE (zip) format.")
         if fmt not in ("SOURCE", "AUTO", "RAW"):
             raise invalid(f"This fake only exports SOURCE, AUTO and RAW, not {fmt}.")
+        content = obj.content
+        if obj.object_type == "NOTEBOOK" and not content.startswith(NOTEBOOK_HEADER):
+            # A notebook exported as SOURCE always starts with the header line, whether or
+            # not the imported source had one.
+            content = NOTEBOOK_HEADER + b"\n" + content
         file_type = "py" if obj.object_type == "NOTEBOOK" else ""
-        return {"content": base64.b64encode(obj.content).decode(), "file_type": file_type}
+        return {"content": base64.b64encode(content).decode(), "file_type": file_type}
 
     def list(self, path: Any) -> dict[str, Any]:
         folder = self._get(path)

@@ -1,0 +1,199 @@
+"""Does a deployed job already have the settings we want? (pure)
+
+`jobs/get` answers with our settings plus defaults the service fills in itself
+(`format: MULTI_TASK`, `email_notifications: {}`, `webhook_notifications: {}`,
+`timeout_seconds: 0`, `max_concurrent_runs: 1`, `run_as`, `queue`, per task `run_if:
+ALL_SUCCESS`, `notebook_task.source: WORKSPACE`, cluster attributes such as
+`azure_attributes` ...), and may list tasks in another order. Those are not changes.
+
+A real difference is a value we set that differs, or a field we manage that the workspace
+still has but the spec no longer sets (a removed schedule, a removed `depends_on`, a removed
+library) unless its value is the service's default. Fields we never write are ignored;
+maps of user values (base_parameters, tags, spark_conf, ...) are compared whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# Per object kind: the fields mlopsgen may write (others are the service's business).
+MANAGED: dict[str, frozenset[str]] = {
+    "job": frozenset(
+        {
+            "description",
+            "email_notifications",
+            "environments",
+            "job_clusters",
+            "max_concurrent_runs",
+            "name",
+            "parameters",
+            "schedule",
+            "tags",
+            "tasks",
+            "timeout_seconds",
+        }
+    ),
+    "task": frozenset(
+        {
+            "condition_task",
+            "depends_on",
+            "description",
+            "disabled",
+            "email_notifications",
+            "environment_key",
+            "existing_cluster_id",
+            "job_cluster_key",
+            "libraries",
+            "max_retries",
+            "min_retry_interval_millis",
+            "new_cluster",
+            "notebook_task",
+            "retry_on_timeout",
+            "run_if",
+            "run_job_task",
+            "spark_python_task",
+            "task_key",
+            "timeout_seconds",
+        }
+    ),
+    "notebook_task": frozenset({"base_parameters", "notebook_path", "source", "warehouse_id"}),
+    "new_cluster": frozenset(
+        {
+            "autoscale",
+            "custom_tags",
+            "data_security_mode",
+            "driver_node_type_id",
+            "init_scripts",
+            "instance_pool_id",
+            "node_type_id",
+            "num_workers",
+            "policy_id",
+            "runtime_engine",
+            "single_user_name",
+            "spark_conf",
+            "spark_env_vars",
+            "spark_version",
+        }
+    ),
+    "job_cluster": frozenset({"job_cluster_key", "new_cluster"}),
+    "depends_on": frozenset({"task_key", "outcome"}),
+    "schedule": frozenset({"quartz_cron_expression", "timezone_id", "pause_status"}),
+    "email_notifications": frozenset(
+        {
+            "no_alert_for_skipped_runs",
+            "on_duration_warning_threshold_exceeded",
+            "on_failure",
+            "on_start",
+            "on_streaming_backlog_exceeded",
+            "on_success",
+        }
+    ),
+    "parameter": frozenset({"name", "default"}),
+    "environment": frozenset({"environment_key", "spec"}),
+    "environment_spec": frozenset({"client", "dependencies", "environment_version"}),
+}
+# The kind of an object found under (parent kind, key); for lists, the kind of each item.
+CHILD_KIND: dict[tuple[str, str], str] = {
+    ("job", "tasks"): "task",
+    ("job", "job_clusters"): "job_cluster",
+    ("job", "schedule"): "schedule",
+    ("job", "email_notifications"): "email_notifications",
+    ("job", "parameters"): "parameter",
+    ("job", "environments"): "environment",
+    ("task", "notebook_task"): "notebook_task",
+    ("task", "new_cluster"): "new_cluster",
+    ("task", "depends_on"): "depends_on",
+    ("task", "email_notifications"): "email_notifications",
+    ("job_cluster", "new_cluster"): "new_cluster",
+    ("environment", "spec"): "environment_spec",
+}
+# Values the service reports for a managed field nobody set (besides empty ones).
+SERVICE_DEFAULTS: dict[tuple[str, str], Any] = {
+    ("job", "max_concurrent_runs"): 1,
+    ("job", "timeout_seconds"): 0,
+    ("task", "disabled"): False,
+    ("task", "max_retries"): 0,
+    ("task", "min_retry_interval_millis"): 0,
+    ("task", "retry_on_timeout"): False,
+    ("task", "run_if"): "ALL_SUCCESS",
+    ("task", "timeout_seconds"): 0,
+    ("notebook_task", "source"): "WORKSPACE",
+    ("schedule", "pause_status"): "UNPAUSED",
+    ("email_notifications", "no_alert_for_skipped_runs"): False,
+    ("depends_on", "outcome"): None,
+}
+# Lists whose items are matched by a key, because the service may reorder them.
+KEYED_LISTS = {
+    "task": "task_key",
+    "job_cluster": "job_cluster_key",
+    "parameter": "name",
+    "environment": "environment_key",
+    "depends_on": "task_key",
+}
+_EMPTY: tuple[Any, ...] = (None, {}, [], "")
+
+
+def settings_match(desired: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """True when the workspace job (jobs/get `settings`) already has the desired settings."""
+    return _same(desired, current, "job")
+
+
+def _same(desired: Any, current: Any, kind: str) -> bool:
+    if isinstance(desired, Mapping):
+        return isinstance(current, Mapping) and _same_object(desired, current, kind)
+    if isinstance(desired, list):
+        return isinstance(current, list) and _same_list(desired, current, kind)
+    if isinstance(desired, float) or isinstance(current, float):
+        numbers = (int, float)
+        return (
+            isinstance(current, numbers)
+            and not isinstance(current, bool)
+            and (float(desired) == float(current))
+        )
+    return bool(desired == current and type(desired) is type(current))
+
+
+def _same_object(desired: Mapping[str, Any], current: Mapping[str, Any], kind: str) -> bool:
+    managed = MANAGED.get(kind)
+    if managed is None:  # a map of user values: a key added or removed is a change
+        if desired.keys() != current.keys():
+            return False
+    else:
+        for key in (managed & current.keys()) - desired.keys():
+            if not _is_default(kind, key, current[key]):
+                return False
+    return all(
+        key in current and _same(value, current[key], CHILD_KIND.get((kind, key), ""))
+        for key, value in desired.items()
+    )
+
+
+def _is_default(kind: str, key: str, value: Any) -> bool:
+    """A value the service reports for a managed field that the spec does not set."""
+    if value in _EMPTY:  # None, {}, [] or "" (never 0 or False: those are not empty)
+        return True
+    default = SERVICE_DEFAULTS.get((kind, key), _MISSING)
+    if default is not _MISSING and type(default) is type(value) and default == value:
+        return True
+    child = CHILD_KIND.get((kind, key))
+    if child in MANAGED and isinstance(value, Mapping):
+        return _same_object({}, value, child)  # e.g. {"no_alert_for_skipped_runs": false}
+    return False
+
+
+_MISSING = object()
+
+
+def _same_list(desired: Sequence[Any], current: Sequence[Any], kind: str) -> bool:
+    if len(desired) != len(current):
+        return False
+    item_key = KEYED_LISTS.get(kind)
+    if item_key is None or not all(isinstance(d, Mapping) for d in [*desired, *current]):
+        return all(_same(d, c, kind) for d, c in zip(desired, current, strict=True))
+    by_key = {c.get(item_key): c for c in current}
+    if len(by_key) != len(current):
+        return False
+    return all(
+        d.get(item_key) in by_key and _same(d, by_key[d.get(item_key)], kind) for d in desired
+    )
