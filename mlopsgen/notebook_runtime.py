@@ -17,12 +17,27 @@ A thin notebook does exactly this (on Databricks `dbutils` exists, outside it do
     dbutils = globals().get("dbutils")
     params = rt.read_params("gate", {...defaults...}, dbutils=dbutils)
     rt.main("gate", params, dbutils=dbutils)
+
+How the gates block (nothing unclear may pass):
+- `--gates` must be a JSON list; `[]` is a stage without gates, an empty value is an error.
+  Each gate is checked strictly: unknown keys, a threshold without min/max, min above max,
+  non-numeric or non-finite bounds, a negative tolerance or an unclear `higher_is_better`
+  ("false" is false) fail the task before anything is read.
+- A metric's value is its latest (highest step, then newest timestamp: MLflow's rule), from
+  the version's source run, else from its MLflow 3 logged model. Missing, NaN or infinite
+  values fail the gate, on the candidate and on the champion alike.
+- Comparison gates compare with the champion (alias `champion` / the Production version).
+  No champion: pass, and say so. A candidate that is the champion already is compared with
+  the champion before it (`previous` / tag `mlopsgen.previous_production`), never itself.
+- The verdict is written on the version (tag `mlopsgen.gate.<stage>`); promote refuses a
+  version whose tag for its stage is not `passed`, even though the job runs gate first.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -30,7 +45,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +125,8 @@ PARAMETER_HELP: dict[str, str] = {
 CHAMPION_ALIAS = "champion"
 PREVIOUS_ALIAS = "previous"
 MODEL_VERSION_KEY = "model_version"
+PREVIOUS_PRODUCTION_TAG = "mlopsgen.previous_production"
+GATE_PASSED = "passed"
 SMOKE_TEST_ATTEMPTS = 6
 
 
@@ -165,8 +182,11 @@ def main(task: str, params: Mapping[str, str], *, dbutils: Any | None = None) ->
         raise SystemExit(1) from None
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in ("true", "1", "yes")
+def _flag(params: Mapping[str, str], key: str, default: bool) -> bool:
+    """A true/false parameter; '' is the default, anything unclear is an error (a typo
+    such as 'ture' must not quietly mean false)."""
+    value = params.get(key, "")
+    return default if not value.strip() else _bool(value, f"--{key}")
 
 
 def _required(params: Mapping[str, str], *keys: str) -> None:
@@ -211,14 +231,15 @@ def registry_stage(final_stage: bool) -> str:
 
 
 def _alias_version(reg: Registry, alias: str) -> str | None:
-    from mlflow.exceptions import MlflowException
+    """The version holding an alias, None if no version does.
 
-    try:
-        return str(reg.client.get_model_version_by_alias(reg.name, alias).version)
-    except MlflowException as exc:
-        if "RESOURCE_DOES_NOT_EXIST" in str(exc.error_code) or "not found" in str(exc).lower():
-            return None
-        raise
+    Read from the registered model's alias map (Unity Catalog and the MLflow server both
+    return it) instead of guessing from the error text of `get_model_version_by_alias`: a
+    lookup that fails for any other reason (a missing model, an outage) must fail the task,
+    not read as "no champion yet", which would let a comparison gate pass.
+    """
+    version = (reg.client.get_registered_model(reg.name).aliases or {}).get(alias)
+    return None if version is None else str(version)
 
 
 def _versions(reg: Registry) -> list[Any]:
@@ -235,6 +256,30 @@ def _champion(reg: Registry) -> str | None:
     if reg.uses_aliases:
         return _alias_version(reg, CHAMPION_ALIAS)
     return _stage_version(reg, "Production")
+
+
+def _previous_champion(reg: Registry) -> str | None:
+    """The champion before the current one, as promote recorded it for a rollback."""
+    if reg.uses_aliases:
+        return _alias_version(reg, PREVIOUS_ALIAS)
+    value = (reg.client.get_registered_model(reg.name).tags or {}).get(PREVIOUS_PRODUCTION_TAG)
+    return str(value) if value else None
+
+
+def _comparison_baseline(reg: Registry, version: str) -> tuple[str | None, str]:
+    """The version comparison gates compare with, and a note when it is not the champion.
+
+    A candidate that already is the champion (a re-run of its deploy job) is never compared
+    with itself, which would always pass: it is compared with the champion it replaced, as
+    at its promotion; with none recorded it passes like a first deploy, and says why.
+    """
+    champion = _champion(reg)
+    if champion != version:
+        return champion, ""
+    earlier = _previous_champion(reg)
+    if earlier is not None and earlier != version:
+        return earlier, f"candidate is the champion already; compared with previous v{earlier}"
+    return None, "candidate is the champion already, no earlier champion: passes"
 
 
 def _existing_version(reg: Registry, version: str) -> Any:
@@ -328,38 +373,150 @@ class GateResult:
     note: str = ""
 
 
+THRESHOLD_KEYS = frozenset({"metric", "min", "max"})
+CHAMPION_KEYS = frozenset({"metric", "compare", "higher_is_better", "tolerance"})
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a gate can compare with")
+
+
 def parse_gates(text: str) -> list[dict[str, Any]]:
+    """The stage's gates, each checked and normalized; anything unclear is an error.
+
+    `[]` is a stage without gates (it passes and says so); an empty value is not `[]`: it
+    means the parameter never arrived, and a gate that was never read must not pass.
+    """
+    if not text.strip():
+        raise TaskFailed("--gates is empty: pass '[]' for a stage without gates")
     try:
-        gates = json.loads(text or "[]")
-    except json.JSONDecodeError as exc:
+        gates = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
         raise TaskFailed(f"--gates is not valid JSON: {exc}") from None
-    if not isinstance(gates, list) or not all(
-        isinstance(g, dict) and isinstance(g.get("metric"), str) for g in gates
-    ):
-        raise TaskFailed('--gates must be a JSON list of objects with a "metric"')
-    return gates
+    if not isinstance(gates, list):
+        raise TaskFailed(f"--gates must be a JSON list of gates, not {type(gates).__name__}")
+    return [normalize_gate(gate, index) for index, gate in enumerate(gates, 1)]
 
 
-def _run_metrics(reg: Registry, version: Any) -> dict[str, float]:
-    """Metrics of the version's source run (a version without one: of its logged model)."""
+def normalize_gate(gate: object, index: int = 1) -> dict[str, Any]:
+    """One gate as the checks read it: numbers as floats, `higher_is_better` as a bool.
+
+    A threshold gate is {metric, min and/or max}; a comparison gate is {metric, compare:
+    champion, higher_is_better, tolerance >= 0}. Unknown keys are rejected: a misspelt
+    bound ("mni") would otherwise leave a gate without any bound, which always passes.
+    """
+    where = f"gate {index} ({_clip(json.dumps(gate, sort_keys=True), 200)})"
+    if not isinstance(gate, dict) or not isinstance(gate.get("metric"), str):
+        raise TaskFailed(f'{where}: a gate is an object with a "metric" name')
+    if not gate["metric"].strip():
+        raise TaskFailed(f"{where}: the metric name is empty")
+    champion = "compare" in gate
+    unknown = sorted(set(gate) - (CHAMPION_KEYS if champion else THRESHOLD_KEYS))
+    if unknown:
+        raise TaskFailed(f"{where}: unknown key(s) {unknown}")
+    if champion:
+        if gate["compare"] != "champion":
+            raise TaskFailed(f"{where}: compare must be 'champion', not {gate['compare']!r}")
+        if "higher_is_better" not in gate:
+            raise TaskFailed(f"{where}: a comparison gate needs higher_is_better")
+        tolerance = _number(gate.get("tolerance", 0.0), where, "tolerance")
+        if tolerance < 0:
+            raise TaskFailed(f"{where}: tolerance must be >= 0, not {tolerance:g}")
+        higher = _bool(gate["higher_is_better"], f"{where}: higher_is_better")
+        return {**gate, "higher_is_better": higher, "tolerance": tolerance}
+    bounds = {k: _number(gate[k], where, k) for k in ("min", "max") if k in gate}
+    if not bounds:
+        raise TaskFailed(f"{where}: a threshold gate needs min and/or max")
+    if bounds.get("min", -math.inf) > bounds.get("max", math.inf):
+        raise TaskFailed(f"{where}: min is above max, so no value could pass")
+    return {"metric": gate["metric"], **bounds}
+
+
+def _number(value: object, where: str, key: str) -> float:
+    # bool is an int in Python, but `"min": true` is a mistake, not 1.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TaskFailed(f"{where}: {key} must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise TaskFailed(f"{where}: {key} must be a finite number, not {value!r}")
+    return float(value)
+
+
+def _bool(value: object, what: str) -> bool:
+    """A JSON bool, or its spelling as a string ("false" is false: bool("false") is not)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise TaskFailed(f"{what} must be true or false, not {value!r}")
+
+
+def _latest(metrics: Sequence[Any]) -> dict[str, float]:
+    """Each metric's latest value: highest step, then newest timestamp (MLflow's own rule
+    for a run's metrics, applied to a logged model's too, whose list holds every value)."""
+    latest: dict[str, Any] = {}
+    for m in metrics:
+        if m.key not in latest or (m.step, m.timestamp) >= (
+            latest[m.key].step,
+            latest[m.key].timestamp,
+        ):
+            latest[m.key] = m
+    return {key: float(m.value) for key, m in latest.items()}
+
+
+def version_metrics(reg: Registry, version: Any, wanted: Iterable[str]) -> dict[str, float]:
+    """The metrics a version's gates read: its source run's, then its logged model's.
+
+    A metric logged several times counts with its latest value (see `_latest`). The source
+    run's value wins (the issue's contract); only for `wanted` metrics the run lacks is the
+    MLflow 3 logged model asked, e.g. for metrics an evaluation run logged against it.
+    """
+    metrics: dict[str, float] = {}
     if version.run_id:
-        return {k: float(v) for k, v in reg.client.get_run(version.run_id).data.metrics.items()}
-    model_id = getattr(version, "model_id", None)  # MLflow 3 logged models carry metrics too
+        run_metrics = reg.client.get_run(version.run_id).data.metrics
+        metrics.update({k: float(v) for k, v in run_metrics.items()})
+    model_id = _logged_model_id(version)
+    if model_id and set(wanted) - set(metrics):
+        logged = _latest(reg.client.get_logged_model(model_id).metrics or [])
+        metrics.update({k: v for k, v in logged.items() if k not in metrics})
+    return metrics
+
+
+def _logged_model_id(version: Any) -> str | None:
+    """The version's MLflow 3 logged model: `model_id` (Unity Catalog fills it in), else its
+    source `models:/<model_id>` (the MLflow server's registry keeps only the source)."""
+    model_id = getattr(version, "model_id", None)
     if model_id:
-        return {m.key: float(m.value) for m in reg.client.get_logged_model(model_id).metrics or []}
-    return {}
+        return str(model_id)
+    rest = str(version.source or "").removeprefix("models:/")
+    if rest != version.source and rest and "/" not in rest and "@" not in rest:
+        return rest
+    return None
+
+
+def _unusable(value: float | None, whose: str) -> str:
+    """Why a metric value cannot be compared ('' if it can): missing, NaN or infinite."""
+    if value is None:
+        return f"metric missing on {whose}"
+    if not math.isfinite(value):
+        return f"metric is {value} on {whose}"
+    return ""
 
 
 def check_threshold(gate: Mapping[str, Any], value: float | None) -> GateResult:
+    gate = normalize_gate(gate)
     metric = str(gate["metric"])
     low, high = gate.get("min"), gate.get("max")
-    parts = ([f">= {low}"] if low is not None else []) + (
-        [f"<= {high}"] if high is not None else []
+    parts = ([f">= {low:g}"] if low is not None else []) + (
+        [f"<= {high:g}"] if high is not None else []
     )
-    bound = " and ".join(parts) or "(no bound)"
-    if value is None:
-        return GateResult(metric, "threshold", None, bound, False, "metric missing on candidate")
-    passed = (low is None or value >= float(low)) and (high is None or value <= float(high))
+    bound = " and ".join(parts)
+    problem = _unusable(value, "candidate")
+    if problem or value is None:
+        return GateResult(metric, "threshold", value, bound, False, problem)
+    passed = (low is None or value >= low) and (high is None or value <= high)
     return GateResult(metric, "threshold", value, bound, passed)
 
 
@@ -368,22 +525,28 @@ def check_champion(
     value: float | None,
     champion: str | None,
     champion_value: float | None,
+    *,
+    note: str = "",
 ) -> GateResult:
+    """Compare with the champion's value; `champion` None = nothing to compare with."""
+    gate = normalize_gate(gate)
     metric = str(gate["metric"])
-    higher = bool(gate.get("higher_is_better", True))
-    tolerance = float(gate.get("tolerance", 0.0))
-    if value is None:
-        return GateResult(metric, "champion", None, "", False, "metric missing on candidate")
+    higher, tolerance = bool(gate["higher_is_better"]), float(gate["tolerance"])
+    problem = _unusable(value, "candidate")
+    if problem or value is None:
+        return GateResult(metric, "champion", value, "", False, problem)
     if champion is None:
-        return GateResult(metric, "champion", value, "no champion", True, "no champion yet: passes")
-    if champion_value is None:
-        note = f"metric missing on champion version {champion}"
-        return GateResult(metric, "champion", value, f"champion v{champion}", False, note)
+        return GateResult(
+            metric, "champion", value, "no champion", True, note or "no champion yet: passes"
+        )
+    problem = _unusable(champion_value, f"champion version {champion}")
+    if problem or champion_value is None:
+        return GateResult(metric, "champion", value, f"champion v{champion}", False, problem)
     limit = champion_value - tolerance if higher else champion_value + tolerance
     passed = value >= limit if higher else value <= limit
     sign = ">=" if higher else "<="
     bound = f"{sign} {limit:g} (champion v{champion} {champion_value:g}, tolerance {tolerance:g})"
-    return GateResult(metric, "champion", value, bound, passed)
+    return GateResult(metric, "champion", value, bound, passed, note)
 
 
 def evaluate_gates(
@@ -391,13 +554,15 @@ def evaluate_gates(
     metrics: Mapping[str, float],
     champion: str | None,
     champion_metrics: Mapping[str, float],
+    *,
+    champion_note: str = "",
 ) -> list[GateResult]:
     results = []
     for gate in gates:
         value = metrics.get(str(gate["metric"]))
-        if gate.get("compare") == "champion":
+        if "compare" in gate:
             champ_value = champion_metrics.get(str(gate["metric"]))
-            results.append(check_champion(gate, value, champion, champ_value))
+            results.append(check_champion(gate, value, champion, champ_value, note=champion_note))
         else:
             results.append(check_threshold(gate, value))
     return results
@@ -430,11 +595,13 @@ def run_gate(params: dict[str, str], dbutils: Any | None) -> list[GateResult]:
     gates = parse_gates(params.get("gates", "[]"))
     version = _candidate_version(params, dbutils)
     candidate = _existing_version(reg, version)
-    champion = _champion(reg)
+    champion, note = _comparison_baseline(reg, version)
     champion_metrics: dict[str, float] = {}
-    if champion is not None and any(g.get("compare") == "champion" for g in gates):
-        champion_metrics = _run_metrics(reg, reg.client.get_model_version(reg.name, champion))
-    results = evaluate_gates(gates, _run_metrics(reg, candidate), champion, champion_metrics)
+    if champion is not None and any("compare" in g for g in gates):
+        compared = [str(g["metric"]) for g in gates if "compare" in g]
+        champion_metrics = version_metrics(reg, _existing_version(reg, champion), compared)
+    metrics = version_metrics(reg, candidate, [str(g["metric"]) for g in gates])
+    results = evaluate_gates(gates, metrics, champion, champion_metrics, champion_note=note)
     stage = params["stage"]
     print(f"gates for stage {stage!r}, {reg.name} version {version}:")
     print(format_table(results) if results else "(this stage has no gates)")
@@ -455,12 +622,15 @@ def _log_gate_results(
     reg: Registry, version: str, stage: str, results: Sequence[GateResult]
 ) -> None:
     """Record the verdict on the model version itself, where reviewers look for it."""
-    verdict = "passed" if all(r.passed for r in results) else "failed"
+    verdict = GATE_PASSED if all(r.passed for r in results) else "failed"
     detail = [
         {
             "metric": r.metric,
             "gate": r.kind,
-            "candidate": r.candidate,
+            # NaN / inf as text: the tag stays strict JSON
+            "candidate": r.candidate
+            if r.candidate is None or math.isfinite(r.candidate)
+            else str(r.candidate),
             "bound": r.bound,
             "passed": r.passed,
             "note": r.note,
@@ -480,8 +650,8 @@ def run_promote(params: dict[str, str], dbutils: Any | None) -> list[str]:
     reg = _registry(params)
     _required(params, "stage")
     version = _candidate_version(params, dbutils)
-    _existing_version(reg, version)
-    final = _flag(params.get("final_stage", "false"))
+    _require_gate_passed(reg, _existing_version(reg, version), params["stage"])
+    final = _flag(params, "final_stage", False)
     if reg.uses_aliases:
         changes = _promote_aliases(reg, version, stage_alias(params["stage"]), final)
     else:
@@ -490,6 +660,19 @@ def run_promote(params: dict[str, str], dbutils: Any | None) -> list[str]:
     for change in changes or [f"no change: version {version} already holds its place"]:
         print(f"promote {reg.name}: {change}")
     return changes
+
+
+def _require_gate_passed(reg: Registry, version: Any, stage: str) -> None:
+    """Defence in depth: the job runs gate before promote, and this holds even if a job
+    is edited or a task is run by hand. The gate writes its verdict on the version."""
+    key = f"mlopsgen.gate.{stage}"
+    verdict = (version.tags or {}).get(key)
+    if verdict != GATE_PASSED:
+        state = "has no verdict" if verdict is None else f"says {verdict!r}"
+        raise TaskFailed(
+            f"version {version.version} of {reg.name} has not passed the gate of stage "
+            f"{stage!r} (tag {key} {state}): run the gate task first"
+        )
 
 
 def _move_alias(reg: Registry, alias: str, version: str) -> list[str]:
@@ -522,7 +705,9 @@ def _tag_stage(reg: Registry, stage: str, version: str) -> list[str]:
 def _promote_stages(reg: Registry, version: str, final: bool) -> list[str]:
     target = registry_stage(final)
     current = reg.client.get_model_version(reg.name, version).current_stage
-    if current == target:
+    # An earlier stage never pulls a Production version back to Staging: that would leave
+    # the registry without a champion (and the next comparison gate with nothing to beat).
+    if current == target or (current == "Production" and not final):
         return []
     previous = _stage_version(reg, "Production") if final else None
     reg.client.transition_model_version_stage(
@@ -531,7 +716,7 @@ def _promote_stages(reg: Registry, version: str, final: bool) -> list[str]:
     changes = [f"version {version}: {current} -> {target}"]
     if previous is not None and previous != version:
         # archived by the transition; remembered for a rollback
-        reg.client.set_registered_model_tag(reg.name, "mlopsgen.previous_production", previous)
+        reg.client.set_registered_model_tag(reg.name, PREVIOUS_PRODUCTION_TAG, previous)
         changes.append(f"version {previous} archived (tag mlopsgen.previous_production)")
     return changes
 
@@ -557,12 +742,9 @@ def _serving_version(reg: Registry, params: Mapping[str, str], dbutils: Any | No
         version = _candidate_version(params, dbutils)
     except TaskFailed:
         _required(params, "stage")
-        final = None
-        if reg.uses_aliases:
-            found = _alias_version(reg, stage_alias(params["stage"]))
-        else:
-            final = _stage_version(reg, "Production") or _stage_version(reg, "Staging")
-            found = final
+        # exactly this stage's version (alias, or the tag promote sets): in the workspace
+        # registry, "Production or else Staging" would serve production's in staging
+        found = _stage_holder(reg, params["stage"])
         if found is None:
             raise
         version = found
@@ -596,7 +778,7 @@ def deploy_databricks_serving(model_name: str, version: str, params: Mapping[str
         entity_name=model_name,
         entity_version=version,
         workload_size=params.get("workload_size") or "Small",
-        scale_to_zero_enabled=_flag(params.get("scale_to_zero", "true")),
+        scale_to_zero_enabled=_flag(params, "scale_to_zero", True),
     )
     traffic = TrafficConfig(routes=[Route(served_model_name=entity.name, traffic_percentage=100)])
     w = WorkspaceClient()
@@ -829,6 +1011,8 @@ def run_smoke_test(params: dict[str, str], dbutils: Any | None) -> int:
         expected = count_records(json.loads(body))
     except (OSError, ValueError) as exc:
         raise TaskFailed(f"cannot read the smoke-test request {request_file}: {exc}") from None
+    if expected == 0:  # zero predictions for zero records would prove nothing
+        raise TaskFailed(f"the smoke-test request {request_file} holds no records")
     url = params.get("endpoint_url", "").strip()
     if not url and params.get("target") == "azureml":
         print(f"invoking Azure ML endpoint {params.get('endpoint')!r} with {request_file}")

@@ -143,12 +143,16 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
 
 def batch_job(spec: Spec, stage: Stage) -> JobPlan:
     assert spec.serving is not None
-    work = compute.workload(spec.training.compute, compute.RUNTIME_REQUIREMENTS)
+    # batch_score loads the model in-process (spark_udf, env_manager="local"), so it needs
+    # the training libraries (the model's flavour, e.g. xgboost) beside the runtime's pins.
+    libraries = spec.training.libraries
+    work = compute.workload(spec.training.compute, (*libraries, *compute.RUNTIME_REQUIREMENTS))
     score = TaskPlan(
         key="batch_score",
         notebook_path=_runtime_notebook(stage, "batch_score"),
         parameters=tasks.batch_score(spec, stage),
         compute=work.task,
+        libraries=libraries if work.uses_libraries else (),
         timeout_seconds=spec.training.timeout_minutes * 60,
     )
     return JobPlan(

@@ -23,6 +23,9 @@ PYTHON_VERSION = "3.11"
 AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy, cluster start
 _MACRO = re.compile(r"\$\(|\$\{\{|\$\[")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
+# A custom stage condition replaces succeeded(), which also meant "not canceled": without
+# this a deploy stage whose predecessor succeeded would still start after a cancel.
+_NOT_CANCELED = "not(canceled())"
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _deploy_stages(spec: Spec) -> list[DeployStage]:
         if previous == "Train":
             depends = ("Validate", "Train")
             condition = (
-                "and(ne(variables['Build.Reason'], 'PullRequest'), "
+                f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
                 "eq(dependencies.Validate.result, 'Succeeded'), "
                 "or(eq(dependencies.Train.result, 'Succeeded'), "
                 "and(eq(dependencies.Train.result, 'Skipped'), "
@@ -94,7 +97,7 @@ def _deploy_stages(spec: Spec) -> list[DeployStage]:
         else:
             depends = ("Train", previous)
             condition = (
-                "and(ne(variables['Build.Reason'], 'PullRequest'), "
+                f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
                 f"eq(dependencies.{previous}.result, 'Succeeded'))"
             )
         plan = jobs.deploy_job(spec, stage)

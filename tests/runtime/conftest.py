@@ -102,18 +102,23 @@ def make_versions(client: Any, trained: Trained, request: pytest.FixtureRequest)
     """A fresh registered model whose versions carry the given metrics (1, 2, ... in order)."""
     counter = iter(range(1000))
 
-    def make(*metrics: Mapping[str, float]) -> str:
+    def make(*metrics: Mapping[str, float], servable: bool = True) -> str:
+        """servable=False: each version gets its own empty logged model instead of the
+        trained one, whose metrics (rmse, r2 of the training run) the gates would also read."""
         name = f"wine_{request.node.name}_{next(counter)}"
         name = "".join(c if c.isalnum() else "_" for c in name)
         client.create_registered_model(name)
         experiment = client.get_experiment_by_name("Default").experiment_id
         for values in metrics:
-            run = client.create_run(experiment)
+            run_id = client.create_run(experiment).info.run_id
             for key, value in values.items():
-                client.log_metric(run.info.run_id, key, value)
-            client.set_terminated(run.info.run_id)
+                client.log_metric(run_id, key, value)
+            client.set_terminated(run_id)
+            model_id = trained.model_id
+            if not servable:
+                model_id = client.create_logged_model(experiment, source_run_id=run_id).model_id
             client.create_model_version(
-                name, trained.source, run_id=run.info.run_id, model_id=trained.model_id
+                name, f"models:/{model_id}", run_id=run_id, model_id=model_id
             )
         return name
 

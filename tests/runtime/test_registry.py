@@ -126,6 +126,8 @@ def test_a_passing_candidate_moves_exactly_the_right_aliases_once(
     assert "no champion yet: passes" in first.stdout
     crown(client, name, registry, "1")
 
+    # each stage's promote requires its own gate's verdict on the version (tag)
+    assert deploy.run("gate", "staging", "2").returncode == 0
     assert deploy.run("gate", "production", "2").returncode == 0
     staged = deploy.run("promote", "staging", "2")
     assert staged.returncode == 0, staged.stderr
@@ -160,7 +162,7 @@ def test_a_passing_candidate_moves_exactly_the_right_aliases_once(
 def test_a_missing_metric_blocks_and_is_named(
     rendered: Path, env: dict[str, str], make_versions: Any, registry: str
 ) -> None:
-    name = make_versions({"rmse": 0.3})  # no r2 logged
+    name = make_versions({"rmse": 0.3}, servable=False)  # no r2, on its run nor its model
     deploy = Deploy(rendered, env, name, registry)
     result = deploy.run("gate", "staging", "1")
     assert result.returncode == 1
