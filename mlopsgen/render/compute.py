@@ -8,6 +8,7 @@ environment with the runtime's pinned requirements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,37 +73,35 @@ def _environment(key: str, dependencies: tuple[str, ...]) -> dict[str, Any]:
 
 def workload(compute: Compute, libraries: tuple[str, ...]) -> Placement:
     """Placement of a task that does real work (training, batch scoring)."""
-    if compute.kind == "serverless":
-        env = _environment(TRAIN_ENVIRONMENT_KEY, libraries)
-        return Placement(
-            environments=[env],
-            task={"environment_key": TRAIN_ENVIRONMENT_KEY},
-            uses_libraries=False,
-        )
-    if compute.kind == "existing_cluster":
-        return Placement(task={"existing_cluster_id": compute.existing_cluster_id})
-    assert compute.new_cluster is not None
-    cluster = {"job_cluster_key": TRAIN_CLUSTER_KEY, "new_cluster": _cluster(compute.new_cluster)}
-    return Placement(job_clusters=[cluster], task={"job_cluster_key": TRAIN_CLUSTER_KEY})
+    return _place(compute, TRAIN_ENVIRONMENT_KEY, libraries, TRAIN_CLUSTER_KEY, _cluster)
 
 
 def runtime(compute: Compute) -> Placement:
     """Placement of the mlopsgen runtime tasks in a job that has no workload task."""
+    return _place(
+        compute, RUNTIME_ENVIRONMENT_KEY, RUNTIME_REQUIREMENTS, RUNTIME_CLUSTER_KEY, _single_node
+    )
+
+
+def _place(
+    compute: Compute,
+    environment_key: str,
+    dependencies: tuple[str, ...],
+    cluster_key: str,
+    cluster: Callable[[NewCluster], dict[str, Any]],
+) -> Placement:
+    """Serverless: an environment with the dependencies; classic: the cluster shape given."""
     if compute.kind == "serverless":
-        env = _environment(RUNTIME_ENVIRONMENT_KEY, RUNTIME_REQUIREMENTS)
         return Placement(
-            environments=[env],
-            task={"environment_key": RUNTIME_ENVIRONMENT_KEY},
+            environments=[_environment(environment_key, dependencies)],
+            task={"environment_key": environment_key},
             uses_libraries=False,
         )
     if compute.kind == "existing_cluster":
         return Placement(task={"existing_cluster_id": compute.existing_cluster_id})
     assert compute.new_cluster is not None
-    cluster = {
-        "job_cluster_key": RUNTIME_CLUSTER_KEY,
-        "new_cluster": _single_node(compute.new_cluster),
-    }
-    return Placement(job_clusters=[cluster], task={"job_cluster_key": RUNTIME_CLUSTER_KEY})
+    job_cluster = {"job_cluster_key": cluster_key, "new_cluster": cluster(compute.new_cluster)}
+    return Placement(job_clusters=[job_cluster], task={"job_cluster_key": cluster_key})
 
 
 def beside(work: Placement, compute: Compute) -> Placement:
