@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from mlopsgen.compile import compile_spec
+from mlopsgen.spec.compile import compile_spec
 from mlopsgen.writer import apply, generated_tree, plan
 
 TARGETS = ("databricks-serving", "azureml", "batch", None)

@@ -146,7 +146,7 @@ def deploy(
     ] = None,
 ) -> None:
     """Upload notebooks and create or update the stage's Databricks jobs."""
-    from mlopsgen.databricks_deploy import run_deploy
+    from mlopsgen.databricks.deploy import run_deploy
 
     _guard(lambda: run_deploy(spec, stage, dry_run=dry_run, host=host))
 
@@ -173,7 +173,7 @@ def run(
     ] = None,
 ) -> None:
     """Run a generated job, stream its state, and exit 0 only on SUCCESS."""
-    from mlopsgen.databricks_run import run_job
+    from mlopsgen.databricks.run import run_job
 
     _guard(lambda: run_job(spec, stage, job, params=list(param or []), timeout=timeout, host=host))
 

@@ -27,7 +27,7 @@ def _require_files(specs: list[Path]) -> None:
 def run_validate(specs: list[Path], output_format: str) -> ExitCode:
     """Validate every spec; all diagnostics on stdout, a one-line summary on stderr."""
     from mlopsgen import report
-    from mlopsgen.compile import compile_spec
+    from mlopsgen.spec.compile import compile_spec
 
     _require_files(specs)
     diagnostics = [d for p in specs for d in compile_spec(p).diagnostics]
@@ -40,7 +40,7 @@ def run_validate(specs: list[Path], output_format: str) -> ExitCode:
 
 def run_schema() -> ExitCode:
     """Print the packaged JSON Schema byte for byte (yaml-language-server reads it)."""
-    from mlopsgen.schema import schema_text
+    from mlopsgen.spec.schema import schema_text
 
     sys.stdout.write(schema_text())
     return ExitCode.OK
@@ -49,7 +49,7 @@ def run_schema() -> ExitCode:
 def _valid_specs(specs: list[Path]) -> Iterator[tuple[Path, Spec | None]]:
     """Compile each spec for render/check, printing its diagnostics; None marks an invalid one."""
     from mlopsgen import report
-    from mlopsgen.compile import compile_spec
+    from mlopsgen.spec.compile import compile_spec
 
     _require_files(specs)
     for path in specs:

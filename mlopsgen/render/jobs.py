@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlopsgen.model import Schedule, Spec, Stage
-from mlopsgen.quartz import to_quartz
 from mlopsgen.render import compute, tasks
 from mlopsgen.render.canonical import canonical_json
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_text
+from mlopsgen.render.quartz import to_quartz
 
 RUNTIME_TASK_TIMEOUT_SECONDS = 1200
 SERVING_TASK_TIMEOUT_SECONDS = 3600  # endpoint creation and readiness can take a while

@@ -11,7 +11,7 @@ from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
 from typer.testing import Result
 
-from mlopsgen.compile import compile_spec
+from mlopsgen.spec.compile import compile_spec
 
 Cli = Callable[..., Result]
 SPECS = sorted((Path(__file__).resolve().parents[2] / "specs").glob("*/model.yaml"))

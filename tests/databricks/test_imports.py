@@ -7,8 +7,8 @@ import sys
 
 CODE = """
 import sys
-import mlopsgen.cli, mlopsgen.databricks_deploy, mlopsgen.databricks_run
-import mlopsgen.databricks_submit, mlopsgen.databricks_watch
+import mlopsgen.cli, mlopsgen.databricks.deploy, mlopsgen.databricks.run
+import mlopsgen.databricks.submit, mlopsgen.databricks.watch
 loaded = sorted(m for m in sys.modules if m.startswith("databricks"))
 print(loaded)
 """

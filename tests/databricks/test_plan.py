@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mlopsgen.databricks_desired import Desired, DesiredJob, Upload
-from mlopsgen.databricks_plan import (
+from mlopsgen.databricks.desired import Desired, DesiredJob, Upload
+from mlopsgen.databricks.plan import (
     Current,
     RemoteJob,
     RemoteObject,

@@ -12,7 +12,7 @@ from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
 from typer.testing import Result
 
-from mlopsgen import databricks_watch
+from mlopsgen.databricks import watch as databricks_watch
 
 Cli = Callable[..., Result]
 VSO = "##vso[task.setvariable variable=model_version;isOutput=true]"

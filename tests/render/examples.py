@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from mlopsgen.compile import compile_text
 from mlopsgen.model import Origin, Spec
+from mlopsgen.spec.compile import compile_text
 from mlopsgen.writer import generated_tree
 
 REPO = Path(__file__).resolve().parents[2]

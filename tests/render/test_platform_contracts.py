@@ -12,8 +12,8 @@ import pytest
 import yaml
 from render.examples import EXAMPLES, SPECS, example_tree, origin_of
 
-from mlopsgen.compile import compile_text
 from mlopsgen.render import render_spec
+from mlopsgen.spec.compile import compile_text
 
 _WAIT = re.compile(r"--timeout (\d+)")
 

@@ -13,7 +13,7 @@ import pytest
 from croniter import croniter
 from quartz_cron_checker import QuartzCronChecker
 
-from mlopsgen.quartz import QuartzConversionError, to_quartz, unsupported_reason
+from mlopsgen.render.quartz import QuartzConversionError, to_quartz, unsupported_reason
 
 FIRES = 200
 START = datetime(2025, 1, 1, 0, 0)

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 import yaml
 
-from mlopsgen.compile import compile_text
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
 from mlopsgen.render import render_spec
+from mlopsgen.spec.compile import compile_text
 
 MACROS = "$(System.AccessToken) ${{ variables.x }} $[ variables.y ]"
 SAFE_PAYLOAD = (

@@ -77,8 +77,8 @@ def base_env(tracking_uri: str) -> dict[str, str]:
 
 def render_tree(spec_path: Path, out: Path, text: str | None = None) -> Path:
     """Render a spec (optionally with replaced text) with mlopsgen and write the tree."""
-    from mlopsgen.compile import compile_spec, compile_text, repo_origin
     from mlopsgen.render import render_spec
+    from mlopsgen.spec.compile import compile_spec, compile_text, repo_origin
 
     if text is None:
         result = compile_spec(spec_path)

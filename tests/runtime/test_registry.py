@@ -224,7 +224,7 @@ def test_every_example_training_notebook_registers_what_its_gates_read(
     env: dict[str, str], client: Any
 ) -> None:
     """Each spec's train notebook trains, registers under model.name, logs every gate metric."""
-    from mlopsgen.compile import compile_spec
+    from mlopsgen.spec.compile import compile_spec
 
     specs = sorted(
         p for p in (REPO / "specs").glob("*/model.yaml") if p.parent.name != "wine-quality"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlopsgen import report
-from mlopsgen.compile import compile_text
 from mlopsgen.model import Origin
+from mlopsgen.spec.compile import compile_text
 
 CASES_DIR = Path(__file__).parent / "cases" / "invalid"
 

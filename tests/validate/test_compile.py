@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from mlopsgen import model
-from mlopsgen.compile import compile_spec, compile_text, repo_origin
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin
+from mlopsgen.spec.compile import compile_spec, compile_text, repo_origin
 
 MINIMAL = """\
 apiVersion: mlopsgen/v1

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from mlopsgen.fastcheck import Unsupported, compile_schema
-from mlopsgen.schema import schema_document
+from mlopsgen.spec.fastcheck import Unsupported, compile_schema
+from mlopsgen.spec.schema import schema_document
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = schema_document()

@@ -10,10 +10,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from mlopsgen import model
-from mlopsgen.compile import compile_text
 from mlopsgen.model import Origin
-from mlopsgen.reference import MINIMAL_EXAMPLE, render_reference
-from mlopsgen.schema import schema_document
+from mlopsgen.spec.compile import compile_text
+from mlopsgen.spec.reference import MINIMAL_EXAMPLE, render_reference
+from mlopsgen.spec.schema import schema_document
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = schema_document()
@@ -72,7 +72,7 @@ def test_reference_doc_is_generated_from_the_schema() -> None:
     checked_in = (REPO / "schemas" / "model.v1.reference.md").read_text(encoding="utf-8")
     assert checked_in == render_reference(), (
         "schemas/model.v1.reference.md is stale: "
-        "python -m mlopsgen.reference > schemas/model.v1.reference.md"
+        "python -m mlopsgen.spec.reference > schemas/model.v1.reference.md"
     )
 
 

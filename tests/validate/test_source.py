@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from mlopsgen.findings import Position
-from mlopsgen.source import load
+from mlopsgen.spec.findings import Position
+from mlopsgen.spec.source import load
 
 
 def codes_at(text: str) -> list[tuple[str, tuple[int, int] | None]]:

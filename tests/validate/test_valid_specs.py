@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlopsgen.compile import compile_spec
+from mlopsgen.spec.compile import compile_spec
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = sorted((REPO / "specs").glob("*/model.yaml"))

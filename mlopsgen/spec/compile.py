@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlopsgen import schema, semantics, source
 from mlopsgen.errors import Diagnostic, Location, MlopsgenError
-from mlopsgen.findings import Finding, mark_of, readable_path
 from mlopsgen.model import Origin, Spec, build_spec
+from mlopsgen.spec import schema, semantics, source
+from mlopsgen.spec.findings import Finding, mark_of, readable_path
 
 SUPPORTED_API_VERSIONS = ("mlopsgen/v1",)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -12,8 +12,8 @@ import posixpath
 import typing
 from typing import Any
 
-from mlopsgen.databricks_desired import notebook_workspace_path
-from mlopsgen.databricks_target import Target
+from mlopsgen.databricks.desired import notebook_workspace_path
+from mlopsgen.databricks.target import Target
 
 PR_CHECK_ARTIFACT = "databricks/pr-check.json"
 PR_FOLDER = "pr-check"

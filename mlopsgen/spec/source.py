@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from mlopsgen.findings import DataPath, Finding, Mark, Position
+from mlopsgen.spec.findings import DataPath, Finding, Mark, Position
 
 # libyaml is ~10x faster than the pure-Python parser; fall back when PyYAML lacks it.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

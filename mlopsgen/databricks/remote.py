@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING
 
-from mlopsgen.databricks_client import api_errors
-from mlopsgen.databricks_desired import Desired, Upload
-from mlopsgen.databricks_plan import Current, RemoteJob, RemoteObject
-from mlopsgen.databricks_target import IDENTITY_TAG
+from mlopsgen.databricks.client import api_errors
+from mlopsgen.databricks.desired import Desired, Upload
+from mlopsgen.databricks.plan import Current, RemoteJob, RemoteObject
+from mlopsgen.databricks.target import IDENTITY_TAG
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient

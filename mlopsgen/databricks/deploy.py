@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mlopsgen.databricks_client import api_errors, connect
-from mlopsgen.databricks_desired import DesiredJob, Upload, desired_state
-from mlopsgen.databricks_plan import Change, Plan, make_plan
-from mlopsgen.databricks_remote import fetch_current
-from mlopsgen.databricks_target import IDENTITY_TAG, load_target
+from mlopsgen.databricks.client import api_errors, connect
+from mlopsgen.databricks.desired import DesiredJob, Upload, desired_state
+from mlopsgen.databricks.plan import Change, Plan, make_plan
+from mlopsgen.databricks.remote import fetch_current
+from mlopsgen.databricks.target import IDENTITY_TAG, load_target
 from mlopsgen.errors import ExitCode, MlopsgenError
 
 if TYPE_CHECKING:

@@ -52,7 +52,7 @@ class Target:
 def load_target(spec_path: Path, stage_name: str) -> Target:
     """Compile the spec (printing its diagnostics when invalid), pick the stage, render."""
     from mlopsgen import report
-    from mlopsgen.compile import compile_spec
+    from mlopsgen.spec.compile import compile_spec
 
     if not spec_path.is_file():
         raise UsageError(f"no such spec file: {spec_path}")

@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from mlopsgen import leaks
-from mlopsgen.findings import DataPath, Finding
-from mlopsgen.shape import as_map, dict_items, text
+from mlopsgen.spec import leaks
+from mlopsgen.spec.findings import DataPath, Finding
+from mlopsgen.spec.shape import as_map, dict_items, text
 
 _MACRO = re.compile(r"\$\(|\$\{\{|\$\[")
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")

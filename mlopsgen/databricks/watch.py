@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlopsgen.databricks_client import api_errors
+from mlopsgen.databricks.client import api_errors
 from mlopsgen.errors import MlopsgenError
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The spec reference (schemas/model.v1.reference.md), generated from the schema itself.
 
 A test compares the checked-in file with `render_reference`, so docs and schema cannot
-drift. Regenerate with `python -m mlopsgen.reference > schemas/model.v1.reference.md`.
+drift. Regenerate with `python -m mlopsgen.spec.reference > schemas/model.v1.reference.md`.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlopsgen.schema import schema_document
+from mlopsgen.spec.schema import schema_document
 
 Row = tuple[str, str, str, str, str]  # key, type, required, default, description
 
 _HEADER = """\
 # model.yaml reference (apiVersion: mlopsgen/v1)
 
-<!-- Generated from schemas/model.v1.schema.json by `python -m mlopsgen.reference`. Do not edit. -->
+<!-- Generated from schemas/model.v1.schema.json. Do not edit; regenerate with `make regen`. -->
 
 {description}
 

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mlopsgen.databricks_compare import settings_match
-from mlopsgen.databricks_desired import Desired, DesiredJob, Upload
-from mlopsgen.databricks_target import IDENTITY_TAG
+from mlopsgen.databricks.compare import settings_match
+from mlopsgen.databricks.desired import Desired, DesiredJob, Upload
+from mlopsgen.databricks.target import IDENTITY_TAG
 
 Action = Literal["create", "update", "unchanged"]
 

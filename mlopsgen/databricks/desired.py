@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mlopsgen.databricks_target import IDENTITY_TAG, Target
+from mlopsgen.databricks.target import IDENTITY_TAG, Target
 
 RUNTIME_ARTIFACT = "notebooks/mlopsgen_runtime.py"
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from mlopsgen import cron, value_rules
-from mlopsgen.findings import DataPath, Finding
-from mlopsgen.shape import as_map, dict_items, number, text
+from mlopsgen.spec import cron, value_rules
+from mlopsgen.spec.findings import DataPath, Finding
+from mlopsgen.spec.shape import as_map, dict_items, number, text
 
 FileExists = Callable[[str], bool]
 
@@ -129,7 +129,7 @@ def cron_rules(data: dict[str, Any]) -> Iterator[Finding]:
 def _quartz_problem(expression: str) -> str | None:
     """The renderer's own converter has the last word, so validate never passes a cron that
     render would then refuse."""
-    from mlopsgen.quartz import unsupported_reason
+    from mlopsgen.render.quartz import unsupported_reason
 
     return unsupported_reason(expression)
 

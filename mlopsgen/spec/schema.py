@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mlopsgen.findings import DataPath, Finding, Position
 from mlopsgen.resources import schemas_dir
+from mlopsgen.spec.findings import DataPath, Finding, Position
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -61,7 +61,7 @@ def _validator() -> Draft202012Validator:
 
 @cache
 def _fast_check() -> Callable[[Any], bool]:
-    from mlopsgen.fastcheck import Unsupported, compile_schema
+    from mlopsgen.spec.fastcheck import Unsupported, compile_schema
 
     try:
         return compile_schema(schema_document())

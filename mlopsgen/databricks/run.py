@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mlopsgen.databricks_client import api_errors, connect
-from mlopsgen.databricks_desired import desired_job
-from mlopsgen.databricks_remote import find_job
-from mlopsgen.databricks_target import JOB_KINDS, Target, load_target
-from mlopsgen.databricks_watch import KNOCK_ON_RESULTS, describe_state, watch_run
+from mlopsgen.databricks.client import api_errors, connect
+from mlopsgen.databricks.desired import desired_job
+from mlopsgen.databricks.remote import find_job
+from mlopsgen.databricks.target import JOB_KINDS, Target, load_target
+from mlopsgen.databricks.watch import KNOCK_ON_RESULTS, describe_state, watch_run
 from mlopsgen.errors import ExitCode, MlopsgenError, UsageError
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _run_now(
 def _submit_pr_check(client: WorkspaceClient, host: str, target: Target) -> int:
     from databricks.sdk.service.workspace import ImportFormat, Language
 
-    from mlopsgen.databricks_submit import pr_notebook_path, submission, submit_arguments
+    from mlopsgen.databricks.submit import pr_notebook_path, submission, submit_arguments
 
     path = pr_notebook_path(target)
     content = target.read_spec_file(target.spec.training.notebook)
