@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from mlopsgen.errors import Diagnostic
+from mlopsgen.spec.diagnostics import Diagnostic
 
 
 def as_text(diagnostics: Sequence[Diagnostic]) -> str:

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlopsgen.errors import Diagnostic, Location, MlopsgenError
+from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
 from mlopsgen.spec import schema, semantics, source
+from mlopsgen.spec.diagnostics import Diagnostic, Location
 from mlopsgen.spec.findings import Finding, mark_of, readable_path
 
 SUPPORTED_API_VERSIONS = ("mlopsgen/v1",)

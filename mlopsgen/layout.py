@@ -1,0 +1,95 @@
+"""Every name that two parts of mlopsgen must agree on, in one place.
+
+Render writes these files and jobs; `deploy` uploads and finds them; `run` and the PR check
+start them; validation keeps the user's files out of their way. If any two of those spelled a
+name differently, the PR check could silently run the deployed notebook instead of the PR's,
+or deploy could create a second job beside the first. So each name is defined here once and
+imported everywhere else (the runtime's own names live in `mlopsgen.runtime.contract`, which
+ships to the cluster and therefore cannot import this module).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Literal
+
+# --- the generated tree, relative to the output root -------------------------------------
+PIPELINE_FILE = "azure-pipelines.yml"
+JOBS_DIR = "databricks"
+NOTEBOOKS_DIR = "notebooks"
+MANIFEST_FILE = ".mlopsgen/manifest.json"
+# The runtime the thin notebooks import: a package folder of plain workspace files beside them.
+RUNTIME_PACKAGE = "mlopsgen_runtime"
+RUNTIME_DIR = f"{NOTEBOOKS_DIR}/{RUNTIME_PACKAGE}"
+
+# --- jobs -----------------------------------------------------------------------------------
+JobKind = Literal["train", "pr-check", "deploy", "batch"]
+JOB_KINDS: tuple[JobKind, ...] = ("train", "deploy", "batch", "pr-check")
+# Jobs of the whole spec (run in the first stage's workspace); the others exist per stage.
+SPEC_JOB_KINDS: frozenset[str] = frozenset({"train", "pr-check"})
+# The tag that, together with the job name, says a workspace job is ours.
+IDENTITY_TAG = "mlopsgen-id"
+# The user's training task in the train and pr-check jobs.
+TRAIN_TASK_KEY = "train"
+# The deploy job's only parameter: the model version to gate, promote and serve.
+MODEL_VERSION_PARAMETER = "model_version"
+
+# --- the workspace --------------------------------------------------------------------------
+DEFAULT_WORKSPACE_ROOT = "/Shared/mlopsgen"
+# Where `run --job pr-check` puts the PR's training notebook, under the stage's folder.
+PR_CHECK_FOLDER = "pr-check"
+
+
+def job_file(kind: JobKind, stage: str) -> str:
+    """The generated job file of `kind`; `stage` is ignored for the spec-wide kinds."""
+    if kind in SPEC_JOB_KINDS:
+        return f"{JOBS_DIR}/{kind}.json"
+    return f"{JOBS_DIR}/{kind}-{stage}.json"
+
+
+def job_name(spec_name: str, kind: JobKind, stage: str) -> str:
+    if kind in SPEC_JOB_KINDS:
+        return f"{spec_name}-{kind}"
+    return f"{spec_name}-{kind}-{stage}"
+
+
+def job_identity(spec_name: str, kind: JobKind, stage: str) -> str:
+    """The `mlopsgen-id` tag value: `<name>/<kind>[/<stage>]`."""
+    if kind in SPEC_JOB_KINDS:
+        return f"{spec_name}/{kind}"
+    return f"{spec_name}/{kind}/{stage}"
+
+
+def notebook_file(task: str) -> str:
+    """A generated notebook, relative to the output root."""
+    return f"{NOTEBOOKS_DIR}/{task}.py"
+
+
+def is_runtime_file(path: str) -> bool:
+    """True for the runtime's files (uploaded as workspace files, not notebooks)."""
+    # The single-file form goes away when the runtime ships as a package folder.
+    return path == f"{RUNTIME_DIR}.py" or path.startswith(f"{RUNTIME_DIR}/")
+
+
+def default_workspace_folder(spec_name: str) -> str:
+    return f"{DEFAULT_WORKSPACE_ROOT}/{spec_name}"
+
+
+def workspace_notebook(folder: str, relative: str) -> str:
+    """Workspace path of a notebook uploaded from `relative`: notebooks lose their `.py`."""
+    return posixpath.join(folder, relative.removesuffix(".py"))
+
+
+def workspace_file(folder: str, relative: str) -> str:
+    """Workspace path of a plain file (the runtime, a smoke-test request): kept as named."""
+    return posixpath.join(folder, relative)
+
+
+def generated_notebook(folder: str, task: str) -> str:
+    """Workspace path of the generated notebook that runs `task`."""
+    return workspace_notebook(folder, notebook_file(task))
+
+
+def pr_check_notebook(folder: str, training_notebook: str) -> str:
+    """Where the PR check uploads the PR's training notebook (never the deployed one)."""
+    return workspace_notebook(posixpath.join(folder, PR_CHECK_FOLDER), training_notebook)
