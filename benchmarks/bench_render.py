@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from mlopsgen.model import Spec
+from mlopsgen.render import Artifact, render_spec
 from mlopsgen.spec.compile import compile_spec
 from mlopsgen.writer import apply, generated_tree, plan
 
@@ -97,18 +99,23 @@ def make_specs(root: Path, count: int) -> list[Path]:
     return paths
 
 
+def tree(spec: Spec) -> tuple[Artifact, ...]:
+    """What render writes for one spec: the rendered files plus the manifest."""
+    return generated_tree(spec, render_spec(spec).files())
+
+
 def render_all(paths: list[Path]) -> None:
     for path in paths:
         result = compile_spec(path)
         assert result.spec is not None, [d.format() for d in result.diagnostics]
-        apply(plan(path.parent, generated_tree(result.spec)))
+        apply(plan(path.parent, tree(result.spec)))
 
 
 def check_all(paths: list[Path]) -> None:
     for path in paths:
         result = compile_spec(path)
         assert result.spec is not None
-        assert not plan(path.parent, generated_tree(result.spec)).pending()
+        assert not plan(path.parent, tree(result.spec)).pending()
 
 
 Floor = list[tuple[str, list[tuple[str, bytes]]]]

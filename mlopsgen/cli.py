@@ -93,7 +93,7 @@ def validate(
     ] = OutputFormat.text,
 ) -> None:
     """Check specs and report every problem with file:line:col."""
-    from mlopsgen.commands import run_validate
+    from mlopsgen.commands.files import run_validate
 
     _guard(lambda: run_validate(_specs(specs), output_format.value))
 
@@ -101,7 +101,7 @@ def validate(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of model.yaml (for yaml-language-server and IDEs)."""
-    from mlopsgen.commands import run_schema
+    from mlopsgen.commands.files import run_schema
 
     _guard(run_schema)
 
@@ -118,7 +118,7 @@ def render(
     ] = False,
 ) -> None:
     """Write the pipeline, job definitions and notebooks next to each spec."""
-    from mlopsgen.commands import run_render
+    from mlopsgen.commands.files import run_render
 
     _guard(lambda: run_render(_specs(specs), out, force))
 
@@ -126,7 +126,7 @@ def render(
 @app.command()
 def check(specs: SpecArgs = None) -> None:
     """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never writes."""
-    from mlopsgen.commands import run_check
+    from mlopsgen.commands.files import run_check
 
     _guard(lambda: run_check(_specs(specs)))
 
@@ -146,7 +146,7 @@ def deploy(
     ] = None,
 ) -> None:
     """Upload notebooks and create or update the stage's Databricks jobs."""
-    from mlopsgen.databricks.deploy import run_deploy
+    from mlopsgen.commands.workspace import run_deploy
 
     _guard(lambda: run_deploy(spec, stage, dry_run=dry_run, host=host))
 
@@ -173,7 +173,7 @@ def run(
     ] = None,
 ) -> None:
     """Run a generated job, stream its state, and exit 0 only on SUCCESS."""
-    from mlopsgen.databricks.run import run_job
+    from mlopsgen.commands.workspace import run_job
 
     _guard(lambda: run_job(spec, stage, job, params=list(param or []), timeout=timeout, host=host))
 

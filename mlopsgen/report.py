@@ -1,11 +1,23 @@
-"""Text and JSON output of diagnostics."""
+"""Everything mlopsgen prints, formatted in one place: diagnostics (text and JSON), render
+plans and check diffs, deploy plans, and the lines `run` prints for the pipeline log.
+
+Only the command layer (`mlopsgen.commands`) writes these strings to the terminal; the core
+returns data.
+"""
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlopsgen.spec.diagnostics import Diagnostic
+if TYPE_CHECKING:
+    from mlopsgen.databricks.plan import Plan as DeployPlan
+    from mlopsgen.databricks.run import FailedTask
+    from mlopsgen.spec.diagnostics import Diagnostic
+    from mlopsgen.writer import Change, Plan
 
 
 def as_text(diagnostics: Sequence[Diagnostic]) -> str:
@@ -29,3 +41,94 @@ def summary(diagnostics: Sequence[Diagnostic], spec_count: int) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# --- render and check -------------------------------------------------------------------
+
+_CHECK_LABEL = {"create": "missing", "update": "stale", "delete": "extra"}
+
+
+def _display(root: Path, path: str) -> str:
+    return (root / path).as_posix()
+
+
+def render_plan_lines(plan: Plan) -> str:
+    """One line per file: `create|update|unchanged|delete  path`."""
+    return "".join(f"{c.action:<9}  {_display(plan.root, c.path)}\n" for c in plan.changes)
+
+
+def render_conflict_lines(plan: Plan) -> str:
+    return "".join(f"error: {_display(plan.root, c.path)}: {c.reason}\n" for c in plan.conflicts)
+
+
+def render_summary(plan: Plan) -> str:
+    counts = {a: 0 for a in ("create", "update", "unchanged", "delete")}
+    for change in plan.changes:
+        counts[change.action] += 1
+    parts = ", ".join(f"{n} {a}" for a, n in counts.items())
+    return f"{plan.root.as_posix()}: {parts}\n"
+
+
+def _text(data: bytes | None) -> list[str]:
+    if data is None:
+        return []
+    return data.decode("utf-8", errors="replace").splitlines(keepends=True)
+
+
+def diff(plan: Plan, change: Change) -> str:
+    """A unified diff from what is on disk to what mlopsgen generates."""
+    shown = _display(plan.root, change.path)
+    label = _CHECK_LABEL.get(change.action, change.action)
+    lines = difflib.unified_diff(
+        _text(change.old),
+        _text(change.new),
+        fromfile=f"{shown} (on disk)" if change.old is not None else "/dev/null",
+        tofile=f"{shown} (generated)" if change.new is not None else "/dev/null",
+    )
+    body = "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+    return f"{label}: {shown}\n{body}"
+
+
+# --- deploy and run -----------------------------------------------------------------------
+
+
+def deploy_header(stage: str, host: str, folder: str) -> str:
+    return f"stage {stage}: {host} {folder}\n"
+
+
+def deploy_plan(plan: DeployPlan, identity_tag: str) -> str:
+    """One line per upload and job (`create`, `update`, `unchanged`, `left alone`), a summary."""
+    lines = []
+    for change in plan.changes:
+        suffix = f" (job {change.job_id})" if change.job_id is not None else ""
+        lines.append(f"  {change.action:<10} {change.kind:<9} {change.target}{suffix}")
+    for job in plan.left_alone:
+        identity = f"{identity_tag} {job.identity}" if job.identity else f"no {identity_tag} tag"
+        lines.append(
+            f"  {'left alone':<10} {'job':<9} {job.name} (job {job.job_id}: same name, "
+            f"{identity}; not managed by this spec)"
+        )
+    lines.append(deploy_summary(plan, done=False))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def deploy_summary(plan: DeployPlan, *, done: bool) -> str:
+    counts = {a: sum(1 for c in plan.changes if c.action == a) for a in ("create", "update")}
+    unchanged = len(plan.changes) - counts["create"] - counts["update"]
+    verbs = ("created", "updated") if done else ("to create", "to update")
+    return (
+        f"{'deployed: ' if done else 'plan: '}{counts['create']} {verbs[0]}, "
+        f"{counts['update']} {verbs[1]}, {unchanged} unchanged"
+    )
+
+
+def failed_tasks(tasks: Sequence[FailedTask]) -> str:
+    """Each failed task's error and run page, for stderr."""
+    return "".join(f"task {t.task_key} {t.result}: {t.error}\n  {t.run_page_url}\n" for t in tasks)
+
+
+def output_variable(name: str, value: str) -> str:
+    """An Azure Pipelines logging command that publishes a step's output variable."""
+    return f"##vso[task.setvariable variable={name};isOutput=true]{value}\n"

@@ -6,7 +6,8 @@
 ALL_SUCCESS`, `notebook_task.source: WORKSPACE`, cluster attributes such as
 `azure_attributes` ...), and may list tasks in another order. Those are not changes.
 
-A real difference is a value we set that differs, or a field we manage that the workspace
+A real difference is a value we set that differs, or a field we manage (declared once, in
+`mlopsgen.render.job_fields`, which render builds every body through) that the workspace
 still has but the spec no longer sets (a removed schedule, a removed `depends_on`, a removed
 library) unless its value is the service's default. Fields we never write are ignored;
 maps of user values (base_parameters, tags, spark_conf, ...) are compared whole.
@@ -17,97 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Per object kind: the fields mlopsgen may write (others are the service's business).
-MANAGED: dict[str, frozenset[str]] = {
-    "job": frozenset(
-        {
-            "description",
-            "email_notifications",
-            "environments",
-            "job_clusters",
-            "max_concurrent_runs",
-            "name",
-            "parameters",
-            "schedule",
-            "tags",
-            "tasks",
-            "timeout_seconds",
-        }
-    ),
-    "task": frozenset(
-        {
-            "condition_task",
-            "depends_on",
-            "description",
-            "disabled",
-            "email_notifications",
-            "environment_key",
-            "existing_cluster_id",
-            "job_cluster_key",
-            "libraries",
-            "max_retries",
-            "min_retry_interval_millis",
-            "new_cluster",
-            "notebook_task",
-            "retry_on_timeout",
-            "run_if",
-            "run_job_task",
-            "spark_python_task",
-            "task_key",
-            "timeout_seconds",
-        }
-    ),
-    "notebook_task": frozenset({"base_parameters", "notebook_path", "source", "warehouse_id"}),
-    "new_cluster": frozenset(
-        {
-            "autoscale",
-            "custom_tags",
-            "data_security_mode",
-            "driver_node_type_id",
-            "init_scripts",
-            "instance_pool_id",
-            "node_type_id",
-            "num_workers",
-            "policy_id",
-            "runtime_engine",
-            "single_user_name",
-            "spark_conf",
-            "spark_env_vars",
-            "spark_version",
-        }
-    ),
-    "job_cluster": frozenset({"job_cluster_key", "new_cluster"}),
-    "depends_on": frozenset({"task_key", "outcome"}),
-    "schedule": frozenset({"quartz_cron_expression", "timezone_id", "pause_status"}),
-    "email_notifications": frozenset(
-        {
-            "no_alert_for_skipped_runs",
-            "on_duration_warning_threshold_exceeded",
-            "on_failure",
-            "on_start",
-            "on_streaming_backlog_exceeded",
-            "on_success",
-        }
-    ),
-    "parameter": frozenset({"name", "default"}),
-    "environment": frozenset({"environment_key", "spec"}),
-    "environment_spec": frozenset({"client", "dependencies", "environment_version"}),
-}
-# The kind of an object found under (parent kind, key); for lists, the kind of each item.
-CHILD_KIND: dict[tuple[str, str], str] = {
-    ("job", "tasks"): "task",
-    ("job", "job_clusters"): "job_cluster",
-    ("job", "schedule"): "schedule",
-    ("job", "email_notifications"): "email_notifications",
-    ("job", "parameters"): "parameter",
-    ("job", "environments"): "environment",
-    ("task", "notebook_task"): "notebook_task",
-    ("task", "new_cluster"): "new_cluster",
-    ("task", "depends_on"): "depends_on",
-    ("task", "email_notifications"): "email_notifications",
-    ("job_cluster", "new_cluster"): "new_cluster",
-    ("environment", "spec"): "environment_spec",
-}
+from mlopsgen.render.job_fields import CHILD_KIND, KEYED_LISTS, MANAGED
+
 # Values the service reports for a managed field nobody set (besides empty ones).
 SERVICE_DEFAULTS: dict[tuple[str, str], Any] = {
     ("job", "max_concurrent_runs"): 1,
@@ -122,14 +34,6 @@ SERVICE_DEFAULTS: dict[tuple[str, str], Any] = {
     ("schedule", "pause_status"): "UNPAUSED",
     ("email_notifications", "no_alert_for_skipped_runs"): False,
     ("depends_on", "outcome"): None,
-}
-# Lists whose items are matched by a key, because the service may reorder them.
-KEYED_LISTS = {
-    "task": "task_key",
-    "job_cluster": "job_cluster_key",
-    "parameter": "name",
-    "environment": "environment_key",
-    "depends_on": "task_key",
 }
 _EMPTY: tuple[Any, ...] = (None, {}, [], "")
 
@@ -177,7 +81,7 @@ def _is_default(kind: str, key: str, value: Any) -> bool:
     if default is not _MISSING and type(default) is type(value) and default == value:
         return True
     child = CHILD_KIND.get((kind, key))
-    if child in MANAGED and isinstance(value, Mapping):
+    if child is not None and child in MANAGED and isinstance(value, Mapping):
         return _same_object({}, value, child)  # e.g. {"no_alert_for_skipped_runs": false}
     return False
 

@@ -1,70 +1,41 @@
 """`mlopsgen deploy`: upload a stage's notebooks and create or update its jobs, idempotently.
 
-Read the workspace, compute the plan (pure), print it, then apply only what changed.
-`--dry-run` stops after printing: it makes read-only calls only.
+`prepare` reads the workspace and computes the plan (read-only calls only, so `--dry-run`
+stops after it); `apply_plan` changes only what the plan says changed.
 """
 
 from __future__ import annotations
 
 import base64
 import posixpath
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from mlopsgen.databricks.client import api_errors, connect
-from mlopsgen.databricks.desired import DesiredJob, Upload, desired_state
+from mlopsgen.databricks.desired import Upload, desired_state
 from mlopsgen.databricks.plan import Change, Plan, make_plan
 from mlopsgen.databricks.remote import fetch_current
-from mlopsgen.databricks.target import IDENTITY_TAG, load_target
-from mlopsgen.errors import ExitCode, MlopsgenError
+from mlopsgen.databricks.target import Target
+from mlopsgen.render.artifacts import JobFile
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
 
-def run_deploy(spec: Path, stage: str, *, dry_run: bool, host: str | None) -> ExitCode:
-    target = load_target(spec, stage)
+@dataclass(frozen=True)
+class Prepared:
+    """A connected client and the plan for one stage's workspace."""
+
+    client: WorkspaceClient
+    host: str
+    plan: Plan
+
+
+def prepare(target: Target, host: str | None) -> Prepared:
     desired = desired_state(target)
     url = (host or target.stage.workspace).rstrip("/")
     client = connect(url)
-    plan = make_plan(desired, fetch_current(client, url, desired))
-    typer.echo(f"stage {target.stage.name}: {url} {target.stage.workspace_folder}")
-    typer.echo(format_plan(plan))
-    if plan.conflicts:
-        raise MlopsgenError(plan.conflicts[0])
-    if dry_run:
-        typer.echo("dry run: nothing was changed")
-        return ExitCode.OK
-    apply_plan(client, url, plan)
-    typer.echo(summary(plan, done=True))
-    return ExitCode.OK
-
-
-def format_plan(plan: Plan) -> str:
-    lines = []
-    for change in plan.changes:
-        suffix = f" (job {change.job_id})" if change.job_id is not None else ""
-        lines.append(f"  {change.action:<10} {change.kind:<9} {change.target}{suffix}")
-    for job in plan.left_alone:
-        identity = f"{IDENTITY_TAG} {job.identity}" if job.identity else f"no {IDENTITY_TAG} tag"
-        lines.append(
-            f"  {'left alone':<10} {'job':<9} {job.name} (job {job.job_id}: same name, "
-            f"{identity}; not managed by this spec)"
-        )
-    lines.append(summary(plan, done=False))
-    return "\n".join(lines)
-
-
-def summary(plan: Plan, *, done: bool) -> str:
-    counts = {a: sum(1 for c in plan.changes if c.action == a) for a in ("create", "update")}
-    unchanged = len(plan.changes) - counts["create"] - counts["update"]
-    verbs = ("created", "updated") if done else ("to create", "to update")
-    return (
-        f"{'deployed: ' if done else 'plan: '}{counts['create']} {verbs[0]}, "
-        f"{counts['update']} {verbs[1]}, {unchanged} unchanged"
-    )
+    return Prepared(client, url, make_plan(desired, fetch_current(client, url, desired)))
 
 
 def apply_plan(client: WorkspaceClient, host: str, plan: Plan) -> None:
@@ -99,7 +70,7 @@ def _import(client: WorkspaceClient, host: str, upload: Upload) -> None:
             )
 
 
-def _apply_job(client: WorkspaceClient, host: str, change: Change, job: DesiredJob) -> None:
+def _apply_job(client: WorkspaceClient, host: str, change: Change, job: JobFile) -> None:
     settings = job_settings(job)
     if change.action == "create":
         with api_errors(host, f"creating job {job.name}"):
@@ -111,13 +82,11 @@ def _apply_job(client: WorkspaceClient, host: str, change: Change, job: DesiredJ
             client.jobs.reset(change.job_id, new_settings=settings)
 
 
-def job_settings(job: DesiredJob) -> Any:
+def job_settings(job: JobFile) -> Any:
     """The SDK object for a generated job; it must carry every field (from_dict drops unknowns)."""
     from databricks.sdk.service.jobs import JobSettings
 
-    settings = JobSettings.from_dict(job.settings)
+    settings = JobSettings.from_dict(dict(job.settings))
     if settings.as_dict() != job.settings:
-        raise RuntimeError(
-            f"{job.source} is not a JobSettings body that databricks-sdk keeps whole"
-        )
+        raise RuntimeError(f"{job.path} is not a JobSettings body that databricks-sdk keeps whole")
     return settings

@@ -2,7 +2,7 @@
 
 A job is ours when it carries our `mlopsgen-id` tag *and* our name; a same-named job with
 another identity (or none) is somebody else's and is left alone. Whether a job's settings
-changed is `databricks_compare.settings_match` (service-added defaults are not changes).
+changed is `compare.settings_match` (service-added defaults are not changes).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlopsgen.databricks.compare import settings_match
-from mlopsgen.databricks.desired import Desired, DesiredJob, Upload
-from mlopsgen.databricks.target import IDENTITY_TAG
+from mlopsgen.databricks.desired import Desired, Upload
+from mlopsgen.layout import IDENTITY_TAG
+from mlopsgen.render.artifacts import JobFile
 
 Action = Literal["create", "update", "unchanged"]
 
@@ -45,7 +46,7 @@ class Change:
     action: Action
     job_id: int | None = None
     upload: Upload | None = None
-    job: DesiredJob | None = None
+    job: JobFile | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from mlopsgen.databricks.client import api_errors
 from mlopsgen.databricks.desired import Desired, Upload
 from mlopsgen.databricks.plan import Current, RemoteJob, RemoteObject
-from mlopsgen.databricks.target import IDENTITY_TAG
+from mlopsgen.errors import MlopsgenError
+from mlopsgen.layout import IDENTITY_TAG
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -62,8 +63,6 @@ def jobs_named(
 
 def find_job(client: WorkspaceClient, host: str, name: str, identity: str) -> RemoteJob | None:
     """The one deployed job with this name and identity (None when there is none)."""
-    from mlopsgen.errors import MlopsgenError
-
     ours = [j for j in jobs_named(client, host, name, identity) if j.identity == identity]
     if len(ours) > 1:
         ids = ", ".join(str(j.job_id) for j in ours)

@@ -11,57 +11,53 @@ import base64
 import json
 import posixpath
 import re
-import sys
 import uuid
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from mlopsgen.databricks.client import api_errors, connect
-from mlopsgen.databricks.desired import desired_job
+from mlopsgen import layout
+from mlopsgen.databricks.client import api_errors
 from mlopsgen.databricks.remote import find_job
-from mlopsgen.databricks.target import JOB_KINDS, Target, load_target
-from mlopsgen.databricks.watch import KNOCK_ON_RESULTS, describe_state, watch_run
-from mlopsgen.errors import ExitCode, MlopsgenError, UsageError
+from mlopsgen.databricks.target import Target
+from mlopsgen.databricks.watch import KNOCK_ON_RESULTS, describe_state
+from mlopsgen.errors import MlopsgenError, UsageError
+from mlopsgen.layout import JOB_KINDS, JobKind
+from mlopsgen.render.artifacts import JobFile
+from mlopsgen.runtime.contract import CANDIDATE
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-CANDIDATE_TASK = "candidate"
+# The step output variable the deploy stages read (`outputs['train.model_version']`).
 OUTPUT_VARIABLE = "model_version"
 
 
-def run_job(
-    spec: Path,
-    stage: str,
-    job: str,
-    *,
-    params: list[str],
-    timeout: int | None,
-    host: str | None,
-) -> ExitCode:
-    parameters = parse_params(params)
-    _check_options(job, parameters, timeout)
-    target = load_target(spec, stage)
-    artifact = _artifact(target, job)
-    url = (host or target.stage.workspace).rstrip("/")
-    client = connect(url)
-    if job == "pr-check":
-        run_id = _submit_pr_check(client, url, target)
-    else:
-        run_id = _run_now(client, url, target, artifact, parameters)
-    run = watch_run(client, url, run_id, timeout_minutes=timeout, echo=typer.echo)
+@dataclass(frozen=True)
+class FailedTask:
+    task_key: str
+    result: str
+    error: str
+    run_page_url: str
+
+
+def start(
+    client: WorkspaceClient, host: str, target: Target, job: JobFile, params: dict[str, str]
+) -> int:
+    """Start the job (the PR check as a one-time run) and return the run ID."""
+    if job.kind == "pr-check":
+        return _submit_pr_check(client, host, target)
+    return _run_now(client, host, target, job, params)
+
+
+def succeeded(run: Any) -> bool:
     result = run.state.result_state.value if run.state and run.state.result_state else None
-    if result != "SUCCESS":
-        _report_failure(client, url, run)
-        message = run.state.state_message if run.state and run.state.state_message else ""
-        ended = describe_state(run.state) + (f": {message}" if message else "")
-        raise MlopsgenError(f"run {run_id} ended {ended} ({run.run_page_url})")
-    if job == "train":
-        version = handed_over_version(client, url, run)
-        typer.echo(f"##vso[task.setvariable variable={OUTPUT_VARIABLE};isOutput=true]{version}")
-    return ExitCode.OK
+    return result == "SUCCESS"
+
+
+def ended_message(run: Any) -> str:
+    message = run.state.state_message if run.state and run.state.state_message else ""
+    ended = describe_state(run.state) + (f": {message}" if message else "")
+    return f"run {run.run_id} ended {ended} ({run.run_page_url})"
 
 
 def parse_params(params: list[str]) -> dict[str, str]:
@@ -76,30 +72,34 @@ def parse_params(params: list[str]) -> dict[str, str]:
     return parsed
 
 
-def _check_options(job: str, parameters: dict[str, str], timeout: int | None) -> None:
+def check_options(job: str, parameters: dict[str, str], timeout: int | None) -> JobKind:
+    """The job kind, once the options are known to fit together."""
     if job not in JOB_KINDS:
         raise UsageError(f"--job {job}: expected one of {', '.join(JOB_KINDS)}")
     if timeout is not None and timeout < 1:
         raise UsageError(f"--timeout {timeout}: expected a whole number of minutes, at least 1")
     if job == "pr-check" and parameters:
         raise UsageError("--param: the pr-check run takes its parameters from the spec")
+    return next(kind for kind in JOB_KINDS if kind == job)
 
 
-def _artifact(target: Target, job: str) -> str:
-    artifact = target.job_artifact(job)
+def job_to_run(target: Target, kind: JobKind) -> JobFile:
+    """The generated job `--job` names, in the target's stage."""
     first = target.spec.stages[0].name
-    if job in ("train", "pr-check") and not target.is_first_stage:
-        raise UsageError(f"--job {job}: runs in the first stage's workspace (--stage {first})")
-    if artifact not in target.artifacts:
+    if kind in layout.SPEC_JOB_KINDS and not target.is_first_stage:
+        raise UsageError(f"--job {kind}: runs in the first stage's workspace (--stage {first})")
+    job = target.job(kind)
+    if job is None:
         why = {"batch": "serving.target is not batch", "pr-check": "training.pr_check is not set"}
-        raise UsageError(f"--job {job}: the spec has no such job ({why.get(job, 'not rendered')})")
-    return artifact
+        raise UsageError(
+            f"--job {kind}: the spec has no such job ({why.get(kind, 'not rendered')})"
+        )
+    return job
 
 
 def _run_now(
-    client: WorkspaceClient, host: str, target: Target, artifact: str, params: dict[str, str]
+    client: WorkspaceClient, host: str, target: Target, job: JobFile, params: dict[str, str]
 ) -> int:
-    job = desired_job(target, artifact)
     defined = sorted(p["name"] for p in job.settings.get("parameters", []))
     unknown = sorted(set(params) - set(defined))
     if unknown:
@@ -151,14 +151,16 @@ def _idempotency_token() -> str:
     return uuid.uuid4().hex
 
 
-def _report_failure(client: WorkspaceClient, host: str, run: Any) -> None:
-    """Print each failed task's error and run page (on stderr, where errors go)."""
+def failed_tasks(client: WorkspaceClient, host: str, run: Any) -> list[FailedTask]:
+    """Each task that failed on its own (not as a knock-on of another), with its error."""
+    failed = []
     for task in run.tasks or []:
         result = task.state.result_state.value if task.state and task.state.result_state else None
         if result in (None, "SUCCESS") or result in KNOCK_ON_RESULTS:
             continue
         error = _task_error(client, host, task.run_id)
-        sys.stderr.write(f"task {task.task_key} {result}: {error}\n  {task.run_page_url}\n")
+        failed.append(FailedTask(task.task_key, result, error, task.run_page_url))
+    return failed
 
 
 def _task_error(client: WorkspaceClient, host: str, task_run_id: int) -> str:
@@ -172,16 +174,16 @@ def _task_error(client: WorkspaceClient, host: str, task_run_id: int) -> str:
 
 def handed_over_version(client: WorkspaceClient, host: str, run: Any) -> str:
     """The model version the candidate task passed to dbutils.notebook.exit."""
-    task = next((t for t in run.tasks or [] if t.task_key == CANDIDATE_TASK), None)
+    task = next((t for t in run.tasks or [] if t.task_key == CANDIDATE), None)
     if task is None:
-        raise MlopsgenError(f"run {run.run_id} has no {CANDIDATE_TASK} task to read the version")
-    with api_errors(host, f"reading the output of the {CANDIDATE_TASK} task"):
+        raise MlopsgenError(f"run {run.run_id} has no {CANDIDATE} task to read the version")
+    with api_errors(host, f"reading the output of the {CANDIDATE} task"):
         output = client.jobs.get_run_output(task.run_id)
     result = output.notebook_output.result if output.notebook_output else None
     version = _version_from(result)
     if version is None:
         raise MlopsgenError(
-            f"the train run succeeded but its {CANDIDATE_TASK} task handed over no model version "
+            f"the train run succeeded but its {CANDIDATE} task handed over no model version "
             f'(notebook output {result!r}, expected {{"model_version": "N"}}): {task.run_page_url}'
         )
     return version

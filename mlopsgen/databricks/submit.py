@@ -1,4 +1,4 @@
-"""The pull-request check as a one-time run (`jobs/runs/submit`), built from pr-check.json.
+"""The pull-request check as a one-time run (`jobs/runs/submit`), built from the pr-check job.
 
 A PR must not change what the deployed train job runs, so the PR's training notebook goes
 to `<first stage folder>/pr-check/<notebook>` and the submitted task points there.
@@ -8,15 +8,12 @@ Job-only fields (name, tags, schedule, max_concurrent_runs, description) are dro
 
 from __future__ import annotations
 
-import posixpath
 import typing
 from typing import Any
 
-from mlopsgen.databricks.desired import notebook_workspace_path
+from mlopsgen import layout
 from mlopsgen.databricks.target import Target
 
-PR_CHECK_ARTIFACT = "databricks/pr-check.json"
-PR_FOLDER = "pr-check"
 # JobSettings fields that runs/submit accepts as they are.
 SUBMIT_FIELDS = (
     "budget_policy_id",
@@ -33,15 +30,18 @@ SUBMIT_FIELDS = (
 
 
 def pr_notebook_path(target: Target) -> str:
-    folder = posixpath.join(target.stage.workspace_folder, PR_FOLDER)
-    return notebook_workspace_path(folder, target.spec.training.notebook)
+    return layout.pr_check_notebook(target.stage.workspace_folder, target.spec.training.notebook)
 
 
 def submission(target: Target) -> dict[str, Any]:
     """The runs/submit body (pure)."""
-    settings = target.job_settings(PR_CHECK_ARTIFACT)
+    job = target.job("pr-check")
+    if job is None:
+        raise RuntimeError("the spec has no pr-check job to submit")
+    settings = job.settings
     clusters = {c["job_cluster_key"]: c["new_cluster"] for c in settings.get("job_clusters", [])}
-    deployed = notebook_workspace_path(target.stage.workspace_folder, target.spec.training.notebook)
+    folder = target.stage.workspace_folder
+    deployed = layout.workspace_notebook(folder, target.spec.training.notebook)
     tasks = []
     for task in settings["tasks"]:
         task = dict(task)
@@ -80,5 +80,5 @@ def _typed(annotation: Any, value: Any, key: str) -> Any:
         return value
     typed = from_dict(value)
     if typed.as_dict() != value:
-        raise RuntimeError(f"{PR_CHECK_ARTIFACT}: {key} does not survive databricks-sdk's types")
+        raise RuntimeError(f"the pr-check job's {key} does not survive databricks-sdk's types")
     return typed

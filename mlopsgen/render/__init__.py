@@ -1,37 +1,34 @@
 """Render a normalized Spec into the files a team commits next to it. Pure: no I/O but
 reading the packaged templates (once per process).
 
-Generated tree (paths relative to the output root, by default the spec's folder):
-`azure-pipelines.yml`, `databricks/*.json`, `notebooks/*.py`.
+Generated tree (paths relative to the output root, by default the spec's folder; the names
+live in `mlopsgen.layout`): `azure-pipelines.yml`, `databricks/*.json`, `notebooks/*.py` and
+the runtime package beside the notebooks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mlopsgen.model import Spec
+from mlopsgen.render.artifacts import Artifact, JobFile, Rendered
+
+__all__ = ["Artifact", "JobFile", "Rendered", "render_spec"]
 
 
-@dataclass(frozen=True)
-class Artifact:
-    """One generated file: POSIX path relative to the output root, and its full text."""
-
-    path: str
-    text: str
-
-
-def render_spec(spec: Spec) -> tuple[Artifact, ...]:
-    """Every generated file for `spec`, sorted by path."""
+def render_spec(spec: Spec) -> Rendered:
+    """Every generated file for `spec`; each job is built once and read by the pipeline."""
     # Imported here so that `import mlopsgen.render` (e.g. for Artifact) stays cheap.
+    from mlopsgen import layout
     from mlopsgen.render import jobs, notebooks, pipeline
 
-    artifacts = [Artifact("azure-pipelines.yml", pipeline.render_pipeline(spec))]
-    artifacts.extend(
-        Artifact(plan.path, jobs.render_job(spec, plan)) for plan in jobs.job_plans(spec)
+    job_files = jobs.render_jobs(spec)
+    task_notebooks = tuple(
+        Artifact(layout.notebook_file(task), notebooks.render_notebook(spec, task, parameters))
+        for task, parameters in notebooks.notebook_parameters(spec).items()
     )
-    for task, parameters in notebooks.notebook_parameters(spec).items():
-        artifacts.append(
-            Artifact(f"notebooks/{task}.py", notebooks.render_notebook(spec, task, parameters))
-        )
-    artifacts.append(Artifact(notebooks.RUNTIME_FILE, notebooks.render_runtime(spec)))
-    return tuple(sorted(artifacts, key=lambda a: a.path))
+    runtime = (Artifact(notebooks.RUNTIME_FILE, notebooks.render_runtime(spec)),)
+    return Rendered(
+        pipeline=Artifact(layout.PIPELINE_FILE, pipeline.render_pipeline(spec, job_files)),
+        jobs=job_files,
+        notebooks=tuple(sorted(task_notebooks, key=lambda a: a.path)),
+        runtime=runtime,
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlopsgen.model import Compute, NewCluster
+from mlopsgen.render.job_fields import owned
 
 TRAIN_CLUSTER_KEY = "train_cluster"
 RUNTIME_CLUSTER_KEY = "mlopsgen_cluster"
@@ -47,28 +48,31 @@ def _cluster(cluster: NewCluster) -> dict[str, Any]:
             "min_workers": cluster.autoscale_min,
             "max_workers": cluster.autoscale_max,
         }
-    return spec
+    return owned("new_cluster", spec)
 
 
 def _single_node(cluster: NewCluster) -> dict[str, Any]:
-    return {
-        "spark_version": cluster.spark_version,
-        "node_type_id": cluster.node_type,
-        "data_security_mode": "SINGLE_USER",
-        "num_workers": 0,
-        "spark_conf": {
-            "spark.databricks.cluster.profile": "singleNode",
-            "spark.master": "local[*]",
+    return owned(
+        "new_cluster",
+        {
+            "spark_version": cluster.spark_version,
+            "node_type_id": cluster.node_type,
+            "data_security_mode": "SINGLE_USER",
+            "num_workers": 0,
+            "spark_conf": {
+                "spark.databricks.cluster.profile": "singleNode",
+                "spark.master": "local[*]",
+            },
+            "custom_tags": {"ResourceClass": "SingleNode"},
         },
-        "custom_tags": {"ResourceClass": "SingleNode"},
-    }
+    )
 
 
 def _environment(key: str, dependencies: tuple[str, ...]) -> dict[str, Any]:
     spec: dict[str, Any] = {"environment_version": SERVERLESS_ENVIRONMENT_VERSION}
     if dependencies:
         spec["dependencies"] = list(dependencies)
-    return {"environment_key": key, "spec": spec}
+    return owned("environment", {"environment_key": key, "spec": owned("environment_spec", spec)})
 
 
 def workload(compute: Compute, libraries: tuple[str, ...]) -> Placement:
@@ -100,7 +104,9 @@ def _place(
     if compute.kind == "existing_cluster":
         return Placement(task={"existing_cluster_id": compute.existing_cluster_id})
     assert compute.new_cluster is not None
-    job_cluster = {"job_cluster_key": cluster_key, "new_cluster": cluster(compute.new_cluster)}
+    job_cluster = owned(
+        "job_cluster", {"job_cluster_key": cluster_key, "new_cluster": cluster(compute.new_cluster)}
+    )
     return Placement(job_clusters=[job_cluster], task={"job_cluster_key": cluster_key})
 
 

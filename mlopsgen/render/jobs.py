@@ -1,22 +1,24 @@
-"""Databricks job definitions: one Jobs API `jobs/create` body (a JobSettings) per file.
+"""Databricks job definitions: one Jobs API `jobs/create` body (a JobSettings) per job.
 
-Python decides what each job contains; `templates/jobs/job.json.j2` lays it out. The text
-the template produces is parsed and re-dumped with sorted keys and a two-space indent, so
-the bytes are canonical whatever the template's whitespace.
+Python decides what each job contains and builds the body as data: every object goes through
+`job_fields.owned`, so the fields deploy compares are exactly the fields declared there. The
+body is serialised once, canonically (sorted keys, two-space indent), by `JobFile.text`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlopsgen import layout
+from mlopsgen.layout import JobKind
 from mlopsgen.model import Schedule, Spec, Stage
 from mlopsgen.render import compute, tasks
-from mlopsgen.render.canonical import canonical_json
-from mlopsgen.render.environment import render_template
+from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.header import header_text
+from mlopsgen.render.job_fields import owned
 from mlopsgen.render.quartz import to_quartz
+from mlopsgen.runtime import contract
 
 RUNTIME_TASK_TIMEOUT_SECONDS = 1200
 SERVING_TASK_TIMEOUT_SECONDS = 3600  # endpoint creation and readiness can take a while
@@ -37,30 +39,23 @@ class TaskPlan:
 
 @dataclass(frozen=True)
 class JobPlan:
-    path: str  # relative to the output root
-    identity: str  # the `mlopsgen-id` tag
-    name: str
+    kind: JobKind
+    stage: Stage  # whose workspace holds the job (the first stage for train and pr-check)
     tasks: tuple[TaskPlan, ...]
     placement: compute.Placement
     schedule: Schedule | None = None
     parameters: tuple[dict[str, str], ...] = field(default=())
 
 
-def notebook_path(stage: Stage, relative: str) -> str:
-    """Workspace path of a notebook uploaded from `relative` (spec folder), without `.py`."""
-    stem = relative[: -len(".py")] if relative.endswith(".py") else relative
-    return f"{stage.workspace_folder}/{stem}"
-
-
-def _runtime_notebook(stage: Stage, name: str) -> str:
-    return f"{stage.workspace_folder}/notebooks/{name}"
+def _runtime_notebook(stage: Stage, task: str) -> str:
+    return layout.generated_notebook(stage.workspace_folder, task)
 
 
 def _train_task(spec: Spec, stage: Stage, placement: compute.Placement, *, pr: bool) -> TaskPlan:
     training = spec.training
     return TaskPlan(
-        key=tasks.TRAIN_TASK_KEY,
-        notebook_path=notebook_path(stage, training.notebook),
+        key=layout.TRAIN_TASK_KEY,
+        notebook_path=layout.workspace_notebook(stage.workspace_folder, training.notebook),
         parameters=tasks.train_parameters(spec, pr=pr),
         compute=placement.task,
         libraries=training.libraries if placement.uses_libraries else (),
@@ -74,20 +69,19 @@ def train_job(spec: Spec) -> JobPlan:
     work = compute.workload(spec.training.compute, spec.training.libraries)
     after = compute.beside(work, spec.training.compute)
     candidate = TaskPlan(
-        key="candidate",
-        notebook_path=_runtime_notebook(stage, "candidate"),
+        key=contract.CANDIDATE,
+        notebook_path=_runtime_notebook(stage, contract.CANDIDATE),
         parameters=tasks.candidate(spec),
         compute=after.task,
-        depends_on=(tasks.TRAIN_TASK_KEY,),
+        depends_on=(layout.TRAIN_TASK_KEY,),
     )
     placement = compute.Placement(
         job_clusters=work.job_clusters,
         environments=_unique(work.environments + after.environments),
     )
     return JobPlan(
-        path="databricks/train.json",
-        identity=f"{spec.name}/train",
-        name=f"{spec.name}-train",
+        kind="train",
+        stage=stage,
         tasks=(_train_task(spec, stage, work, pr=False), candidate),
         placement=placement,
         schedule=spec.schedule,
@@ -98,9 +92,8 @@ def pr_check_job(spec: Spec) -> JobPlan:
     stage = spec.stages[0]
     work = compute.workload(spec.training.compute, spec.training.libraries)
     return JobPlan(
-        path="databricks/pr-check.json",
-        identity=f"{spec.name}/pr-check",
-        name=f"{spec.name}-pr-check",
+        kind="pr-check",
+        stage=stage,
         tasks=(_train_task(spec, stage, work, pr=True),),
         placement=work,
     )
@@ -109,16 +102,16 @@ def pr_check_job(spec: Spec) -> JobPlan:
 def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
     placement = compute.runtime(spec.training.compute)
     steps: list[tuple[str, dict[str, str], int]] = [
-        ("gate", tasks.gate(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
-        ("promote", tasks.promote(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
+        (contract.GATE, tasks.gate(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
+        (contract.PROMOTE, tasks.promote(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
     ]
     serving = spec.serving
     if serving is not None and serving.target != "batch":
         serve = tasks.deploy_serving(spec, stage)
-        steps.append(("deploy_serving", serve, SERVING_TASK_TIMEOUT_SECONDS))
+        steps.append((contract.DEPLOY_SERVING, serve, SERVING_TASK_TIMEOUT_SECONDS))
         if serving.smoke_test is not None:
             steps.append(
-                ("smoke_test", tasks.smoke_test(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS)
+                (contract.SMOKE_TEST, tasks.smoke_test(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS)
             )
     chain = tuple(
         TaskPlan(
@@ -132,12 +125,11 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
         for i, (key, params, timeout) in enumerate(steps)
     )
     return JobPlan(
-        path=f"databricks/deploy-{stage.name}.json",
-        identity=f"{spec.name}/deploy/{stage.name}",
-        name=f"{spec.name}-deploy-{stage.name}",
+        kind="deploy",
+        stage=stage,
         tasks=chain,
         placement=placement,
-        parameters=({"name": "model_version", "default": ""},),
+        parameters=({"name": layout.MODEL_VERSION_PARAMETER, "default": ""},),
     )
 
 
@@ -148,17 +140,16 @@ def batch_job(spec: Spec, stage: Stage) -> JobPlan:
     libraries = spec.training.libraries
     work = compute.workload(spec.training.compute, (*libraries, *compute.RUNTIME_REQUIREMENTS))
     score = TaskPlan(
-        key="batch_score",
-        notebook_path=_runtime_notebook(stage, "batch_score"),
+        key=contract.BATCH_SCORE,
+        notebook_path=_runtime_notebook(stage, contract.BATCH_SCORE),
         parameters=tasks.batch_score(spec, stage),
         compute=work.task,
         libraries=libraries if work.uses_libraries else (),
         timeout_seconds=spec.training.timeout_minutes * 60,
     )
     return JobPlan(
-        path=f"databricks/batch-{stage.name}.json",
-        identity=f"{spec.name}/batch/{stage.name}",
-        name=f"{spec.name}-batch-{stage.name}",
+        kind="batch",
+        stage=stage,
         tasks=(score,),
         placement=work,
         schedule=spec.serving.batch_schedule,
@@ -183,14 +174,15 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return seen
 
 
-def _schedule(schedule: Schedule | None) -> dict[str, str] | None:
-    if schedule is None:
-        return None
-    return {
-        "quartz_cron_expression": to_quartz(schedule.cron),
-        "timezone_id": schedule.timezone,
-        "pause_status": "PAUSED" if schedule.paused else "UNPAUSED",
-    }
+def _schedule(schedule: Schedule) -> dict[str, Any]:
+    return owned(
+        "schedule",
+        {
+            "quartz_cron_expression": to_quartz(schedule.cron),
+            "timezone_id": schedule.timezone,
+            "pause_status": "PAUSED" if schedule.paused else "UNPAUSED",
+        },
+    )
 
 
 def job_timeout(plan: JobPlan) -> int:
@@ -198,18 +190,71 @@ def job_timeout(plan: JobPlan) -> int:
     return work + JOB_TIMEOUT_MARGIN_SECONDS
 
 
-def render_job(spec: Spec, plan: JobPlan) -> str:
+def _task(task: TaskPlan) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "task_key": task.key,
+        **task.compute,
+        "timeout_seconds": task.timeout_seconds,
+        "max_retries": task.max_retries,
+        "notebook_task": owned(
+            "notebook_task",
+            {
+                "notebook_path": task.notebook_path,
+                "source": "WORKSPACE",
+                "base_parameters": dict(task.parameters),
+            },
+        ),
+    }
+    if task.depends_on:
+        body["depends_on"] = [owned("depends_on", {"task_key": key}) for key in task.depends_on]
+    if task.libraries:
+        body["libraries"] = [{"pypi": {"package": package}} for package in task.libraries]
+    return owned("task", body)
+
+
+def job_settings(spec: Spec, plan: JobPlan) -> dict[str, Any]:
+    """The job's `jobs/create` body."""
     description = header_text(spec)
     if spec.description:
         description = f"{description}\n\n{spec.description}"
-    text = render_template(
-        "jobs/job.json.j2",
-        {
-            "job": plan,
-            "description": description,
-            "owners": list(spec.owners),
-            "schedule": _schedule(plan.schedule),
-            "timeout_seconds": job_timeout(plan),
-        },
+    settings: dict[str, Any] = {
+        "name": layout.job_name(spec.name, plan.kind, plan.stage.name),
+        "description": description,
+        "tags": {layout.IDENTITY_TAG: layout.job_identity(spec.name, plan.kind, plan.stage.name)},
+        "max_concurrent_runs": 1,
+        # Queue a run that finds another one active (a scheduled run while the pipeline starts
+        # one) instead of skipping it: API 2.2 defaults to this, 2.1 does not.
+        "queue": owned("queue", {"enabled": True}),
+        "timeout_seconds": job_timeout(plan),
+        "tasks": [_task(task) for task in plan.tasks],
+    }
+    if plan.schedule is not None:
+        settings["schedule"] = _schedule(plan.schedule)
+    if spec.owners:
+        settings["email_notifications"] = owned(
+            "email_notifications", {"on_failure": list(spec.owners)}
+        )
+    if plan.parameters:
+        settings["parameters"] = [owned("parameter", dict(p)) for p in plan.parameters]
+    if plan.placement.job_clusters:
+        settings["job_clusters"] = plan.placement.job_clusters
+    if plan.placement.environments:
+        settings["environments"] = plan.placement.environments
+    return owned("job", settings)
+
+
+def job_file(spec: Spec, plan: JobPlan) -> JobFile:
+    stage = plan.stage.name
+    return JobFile(
+        kind=plan.kind,
+        stage=stage,
+        path=layout.job_file(plan.kind, stage),
+        name=layout.job_name(spec.name, plan.kind, stage),
+        identity=layout.job_identity(spec.name, plan.kind, stage),
+        settings=job_settings(spec, plan),
     )
-    return canonical_json(json.loads(text))
+
+
+def render_jobs(spec: Spec) -> tuple[JobFile, ...]:
+    """Every job of the spec, each built once."""
+    return tuple(job_file(spec, plan) for plan in job_plans(spec))

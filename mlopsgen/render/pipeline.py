@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlopsgen import __version__
 from mlopsgen.errors import MlopsgenError
+from mlopsgen.layout import JobKind
 from mlopsgen.model import Approval, Spec, Stage
-from mlopsgen.render import jobs
+from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
 
@@ -76,7 +78,13 @@ def _minutes(seconds: int) -> int:
     return math.ceil(seconds / 60)
 
 
-def _deploy_stages(spec: Spec) -> list[DeployStage]:
+def _timeout_minutes(job_files: Sequence[JobFile], kind: JobKind, stage: Stage) -> int:
+    """How long `mlopsgen run` waits for a job: the job's own timeout, rounded up."""
+    job = next(j for j in job_files if j.kind == kind and j.stage == stage.name)
+    return _minutes(job.timeout_seconds)
+
+
+def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage]:
     result = []
     previous = "Train"
     for stage in spec.stages:
@@ -100,7 +108,6 @@ def _deploy_stages(spec: Spec) -> list[DeployStage]:
                 f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
                 f"eq(dependencies.{previous}.result, 'Succeeded'))"
             )
-        plan = jobs.deploy_job(spec, stage)
         result.append(
             DeployStage(
                 id=stage_id(stage),
@@ -109,23 +116,20 @@ def _deploy_stages(spec: Spec) -> list[DeployStage]:
                 approval=stage.approval,
                 depends_on=depends,
                 condition=condition,
-                run_timeout=_minutes(jobs.job_timeout(plan)),
+                run_timeout=_timeout_minutes(job_files, "deploy", stage),
             )
         )
         previous = stage_id(stage)
     return result
 
 
-def render_pipeline(spec: Spec) -> str:
+def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
     origin = spec.origin
     _refuse_macros("the spec path", origin.spec_path)
     first = spec.stages[0]
-    train_timeout = _minutes(jobs.job_timeout(jobs.train_job(spec)))
-    pr_timeout = (
-        _minutes(jobs.job_timeout(jobs.pr_check_job(spec)))
-        if spec.training.pr_check is not None
-        else 0
-    )
+    train_timeout = _timeout_minutes(job_files, "train", first)
+    pr_check = spec.training.pr_check is not None
+    pr_timeout = _timeout_minutes(job_files, "pr-check", first) if pr_check else 0
     return render_template(
         "pipelines/azure-pipelines.yml.j2",
         {
@@ -137,10 +141,10 @@ def render_pipeline(spec: Spec) -> str:
             "spec_dir": origin.spec_dir if origin.spec_dir != "." else None,
             "first": first.name,
             "first_auth": _auth(first),
-            "pr_check": spec.training.pr_check is not None,
+            "pr_check": pr_check,
             "pr_timeout": pr_timeout,
             "train_timeout": train_timeout,
             "margin": AGENT_MARGIN_MINUTES,
-            "stages": _deploy_stages(spec),
+            "stages": _deploy_stages(spec, job_files),
         },
     )

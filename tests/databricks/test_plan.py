@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mlopsgen.databricks.desired import Desired, DesiredJob, Upload
+from mlopsgen.databricks.desired import Desired, Upload
 from mlopsgen.databricks.plan import (
     Current,
     RemoteJob,
@@ -14,6 +14,7 @@ from mlopsgen.databricks.plan import (
     same_source,
     settings_match,
 )
+from mlopsgen.render.artifacts import JobFile
 
 SETTINGS: dict[str, Any] = {
     "name": "m-train",
@@ -73,7 +74,7 @@ def test_exported_notebook_header_and_line_endings_are_not_changes() -> None:
 
 
 def test_plan_classifies_every_item() -> None:
-    job = DesiredJob("m/train", "m-train", SETTINGS, "databricks/train.json")
+    job = JobFile("train", "dev", "databricks/train.json", "m-train", "m/train", SETTINGS)
     uploads = (
         Upload("/f/new", "notebook", b"x", "notebooks/new.py"),
         Upload("/f/same", "notebook", b"y", "notebooks/same.py"),
@@ -101,7 +102,7 @@ def test_plan_classifies_every_item() -> None:
 
 
 def test_two_jobs_with_our_identity_are_a_conflict() -> None:
-    job = DesiredJob("m/train", "m-train", SETTINGS, "databricks/train.json")
+    job = JobFile("train", "dev", "databricks/train.json", "m-train", "m/train", SETTINGS)
     twins = tuple(RemoteJob(i, "m-train", "m/train", SETTINGS) for i in (1, 2))
     plan = make_plan(Desired((), (job,)), Current(objects={}, jobs={"m-train": twins}))
     assert plan.changes == () and len(plan.conflicts) == 1

@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from mlopsgen.model import Origin, Spec
+from mlopsgen.render import render_spec
 from mlopsgen.spec.compile import compile_text
 from mlopsgen.writer import generated_tree
 
@@ -36,4 +37,7 @@ def example_spec(name: str) -> Spec:
 @cache
 def example_tree(name: str) -> dict[str, str]:
     """The complete generated tree of an example spec, path -> text."""
-    return {a.path: a.text for a in generated_tree(example_spec(name))}
+    return {
+        a.path: a.text
+        for a in generated_tree(example_spec(name), render_spec(example_spec(name)).files())
+    }

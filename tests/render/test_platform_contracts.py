@@ -74,7 +74,7 @@ def _churn_tree(compute: str) -> dict[str, str]:
         origin=origin_of("churn-batch"),
     )
     assert result.spec is not None, [d.format() for d in result.diagnostics]
-    return {a.path: a.text for a in render_spec(result.spec)}
+    return {a.path: a.text for a in render_spec(result.spec).files()}
 
 
 def test_batch_scoring_gets_the_training_libraries_on_serverless() -> None:

@@ -164,8 +164,8 @@ def test_hostile_strings_round_trip_in_every_output(target: str) -> None:
     hostile_spec, pairs = build(True, target)
     plain_spec, plain_pairs = build(False, target)
     assert [t for _, t in pairs][1:] == [t for _, t in plain_pairs][1:]
-    hostile_files = {a.path: a.text for a in render_spec(hostile_spec)}
-    plain_files = {a.path: a.text for a in render_spec(plain_spec)}
+    hostile_files = {a.path: a.text for a in render_spec(hostile_spec).files()}
+    plain_files = {a.path: a.text for a in render_spec(plain_spec).files()}
     assert hostile_files.keys() == plain_files.keys()
     for path in sorted(plain_files):
         if path.endswith("mlopsgen_runtime.py"):
@@ -175,7 +175,7 @@ def test_hostile_strings_round_trip_in_every_output(target: str) -> None:
 
 def test_hostile_values_are_present_verbatim_after_parsing() -> None:
     spec, _pairs = build(True, "databricks-serving")
-    files = {a.path: a.text for a in render_spec(spec)}
+    files = {a.path: a.text for a in render_spec(spec).files()}
     pipeline = yaml.safe_load(files["azure-pipelines.yml"])
     approve = pipeline["stages"][2]["jobs"][0]["steps"][0]["inputs"]
     assert approve["instructions"] == spec.stages[0].approval.instructions  # type: ignore[union-attr]

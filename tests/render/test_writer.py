@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from mlopsgen.errors import MlopsgenError
+from mlopsgen.layout import MANIFEST_FILE as MANIFEST_PATH
 from mlopsgen.render import Artifact
-from mlopsgen.writer import MANIFEST_PATH, apply, plan, read_manifest, sha256, write_atomic
+from mlopsgen.writer import apply, plan, read_manifest, sha256, write_atomic
 
 
 def tree(files: dict[str, str]) -> list[Artifact]:

@@ -37,7 +37,7 @@ def test_example_pipelines_read_the_same_in_yaml_1_1_and_1_2(name: str) -> None:
 @pytest.mark.parametrize("target", ["databricks-serving", "azureml", "batch"])
 def test_hostile_strings_read_the_same_in_yaml_1_1_and_1_2(target: str) -> None:
     spec, _ = build(hostile=True, target=target)
-    for artifact in render_spec(spec):
+    for artifact in render_spec(spec).files():
         if artifact.path.endswith((".yml", ".yaml")):
             assert read_yaml12(artifact.text) == yaml.safe_load(artifact.text), artifact.path
 

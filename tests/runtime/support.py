@@ -92,7 +92,7 @@ def render_tree(spec_path: Path, out: Path, text: str | None = None) -> Path:
         )
     assert result.spec is not None, [d.format() for d in result.diagnostics]
 
-    for artifact in render_spec(result.spec):
+    for artifact in render_spec(result.spec).files():
         target = out / artifact.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(artifact.text)

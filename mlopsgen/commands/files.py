@@ -1,8 +1,4 @@
-"""Command bodies behind the CLI: read inputs, call the pure core, print, return an exit code.
-
-The module itself imports only the standard library and mlopsgen.errors: each command imports
-what it needs, so `mlopsgen --help` pays for none of it.
-"""
+"""The commands that work on files: validate, schema, render and check."""
 
 from __future__ import annotations
 
@@ -17,7 +13,7 @@ if TYPE_CHECKING:
     from mlopsgen.model import Spec
 
 
-def _require_files(specs: list[Path]) -> None:
+def require_files(specs: list[Path]) -> None:
     """A spec named on the command line that does not exist is a usage error (exit 2)."""
     missing = [str(p) for p in specs if not p.is_file()]
     if missing:
@@ -29,7 +25,7 @@ def run_validate(specs: list[Path], output_format: str) -> ExitCode:
     from mlopsgen import report
     from mlopsgen.spec.compile import compile_spec
 
-    _require_files(specs)
+    require_files(specs)
     diagnostics = [d for p in specs for d in compile_spec(p).diagnostics]
     out = report.as_json(diagnostics) if output_format == "json" else report.as_text(diagnostics)
     sys.stdout.write(out)
@@ -51,7 +47,7 @@ def _valid_specs(specs: list[Path]) -> Iterator[tuple[Path, Spec | None]]:
     from mlopsgen import report
     from mlopsgen.spec.compile import compile_spec
 
-    _require_files(specs)
+    require_files(specs)
     for path in specs:
         result = compile_spec(path)
         sys.stdout.write(report.as_text(result.diagnostics))
@@ -60,8 +56,8 @@ def _valid_specs(specs: list[Path]) -> Iterator[tuple[Path, Spec | None]]:
 
 def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
     """Render each spec into its folder (or --out), printing the plan; refuse conflicts."""
-    from mlopsgen import writer
-    from mlopsgen.render import report as render_report
+    from mlopsgen import report, writer
+    from mlopsgen.render import render_spec
 
     code = ExitCode.OK
     for path, spec in _valid_specs(specs):
@@ -69,32 +65,36 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
             code = ExitCode.INVALID
             continue
         root = path.parent if out is None else (out if len(specs) == 1 else out / spec.name)
-        plan = writer.plan(root, writer.generated_tree(spec), force=force)
-        sys.stdout.write(render_report.plan_lines(plan))
+        plan = writer.plan(
+            root, writer.generated_tree(spec, render_spec(spec).files()), force=force
+        )
+        sys.stdout.write(report.render_plan_lines(plan))
         if plan.conflicts:
-            sys.stderr.write(render_report.conflict_lines(plan))
+            sys.stderr.write(report.render_conflict_lines(plan))
             sys.stderr.write("nothing written; --force overwrites files edited by hand\n")
             code = ExitCode.INVALID
             continue
         writer.apply(plan)
-        sys.stderr.write(render_report.summary(plan))
+        sys.stderr.write(report.render_summary(plan))
     return code
 
 
 def run_check(specs: list[Path]) -> ExitCode:
     """Compare what render would write with what is on disk; never writes."""
-    from mlopsgen import writer
-    from mlopsgen.render import report as render_report
+    from mlopsgen import report, writer
+    from mlopsgen.render import render_spec
 
     code = ExitCode.OK
     for path, spec in _valid_specs(specs):
         if spec is None:
             code = ExitCode.INVALID
             continue
-        plan = writer.plan(path.parent, writer.generated_tree(spec), force=True)
+        plan = writer.plan(
+            path.parent, writer.generated_tree(spec, render_spec(spec).files()), force=True
+        )
         pending = plan.pending()
         for change in pending:
-            sys.stdout.write(render_report.diff(plan, change))
+            sys.stdout.write(report.diff(plan, change))
         if pending:
             code = ExitCode.INVALID
             sys.stderr.write(

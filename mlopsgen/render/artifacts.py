@@ -1,0 +1,67 @@
+"""What render produces: typed artifacts that the writer, `check` and `deploy` all consume.
+
+Job settings stay data (a Jobs API `jobs/create` body) from the moment they are built; their
+file text is serialised once, canonically, when somebody asks for it. `deploy` reads the
+settings directly, so the JSON on disk and the body sent to the workspace cannot differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from mlopsgen.layout import JobKind
+from mlopsgen.render.canonical import canonical_json
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One generated file: POSIX path relative to the output root, and its full text."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class JobFile:
+    """One generated Databricks job: where its file goes and its settings as data."""
+
+    kind: JobKind
+    stage: str  # the stage whose workspace holds it (the first stage for train and pr-check)
+    path: str
+    name: str
+    identity: str  # the value of the `mlopsgen-id` tag
+    settings: Mapping[str, Any]  # a Jobs API JobSettings body
+
+    @cached_property
+    def text(self) -> str:
+        return canonical_json(self.settings)
+
+    @property
+    def timeout_seconds(self) -> int:
+        timeout: int = self.settings["timeout_seconds"]
+        return timeout
+
+    def artifact(self) -> Artifact:
+        return Artifact(self.path, self.text)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Everything rendered for one spec, by kind."""
+
+    pipeline: Artifact
+    jobs: tuple[JobFile, ...]
+    notebooks: tuple[Artifact, ...]  # the thin task notebooks
+    runtime: tuple[Artifact, ...]  # the runtime's files, uploaded beside the notebooks
+
+    def files(self) -> tuple[Artifact, ...]:
+        """Every generated file, sorted by path (what render writes and check compares)."""
+        every = [self.pipeline, *(j.artifact() for j in self.jobs), *self.notebooks, *self.runtime]
+        return tuple(sorted(every, key=lambda a: a.path))
+
+    def job(self, kind: JobKind, stage: str) -> JobFile | None:
+        """The job of `kind` that lives in `stage`'s workspace, if the spec has one."""
+        return next((j for j in self.jobs if j.kind == kind and j.stage == stage), None)
