@@ -33,6 +33,10 @@ IDENTITY_TAG = "mlopsgen-id"
 TRAIN_TASK_KEY = "train"
 # The deploy job's only parameter: the model version to gate, promote and serve.
 MODEL_VERSION_PARAMETER = "model_version"
+# The output variable `mlopsgen run --job train` publishes from the pipeline step `train`,
+# which the deploy stages read as `stageDependencies.Train.train.outputs['train.<name>']`.
+TRAIN_STEP = "train"
+MODEL_VERSION_OUTPUT = "model_version"
 
 # --- the workspace --------------------------------------------------------------------------
 DEFAULT_WORKSPACE_ROOT = "/Shared/mlopsgen"

@@ -70,6 +70,7 @@ def run_job(
     from mlopsgen.databricks import run
     from mlopsgen.databricks.client import connect
     from mlopsgen.databricks.watch import watch_run
+    from mlopsgen.layout import MODEL_VERSION_OUTPUT
 
     parameters = run.parse_params(params)
     kind = run.check_options(job, parameters, timeout)
@@ -84,5 +85,5 @@ def run_job(
         raise MlopsgenError(run.ended_message(finished))
     if kind == "train":
         version = run.handed_over_version(client, url, finished)
-        sys.stdout.write(report.output_variable(run.OUTPUT_VARIABLE, version))
+        sys.stdout.write(report.output_variable(MODEL_VERSION_OUTPUT, version))
     return ExitCode.OK

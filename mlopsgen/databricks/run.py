@@ -28,9 +28,6 @@ from mlopsgen.runtime.contract import CANDIDATE
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-# The step output variable the deploy stages read (`outputs['train.model_version']`).
-OUTPUT_VARIABLE = "model_version"
-
 
 @dataclass(frozen=True)
 class FailedTask:
