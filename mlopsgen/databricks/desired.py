@@ -3,7 +3,7 @@
 Workspace layout (stage.workspace_folder, default /Shared/mlopsgen/<spec name>):
 
     <folder>/notebooks/<name>                generated notebooks (NOTEBOOK, Python source)
-    <folder>/notebooks/mlopsgen_runtime.py   the runtime module (FILE, imported beside them)
+    <folder>/notebooks/mlopsgen_runtime/     the runtime package (FILEs, imported beside them)
     <folder>/<training notebook, no .py>     the user's training notebook (first stage only)
     <folder>/<serving.smoke_test>            the smoke-test request (FILE, stages that test)
 
@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlopsgen import layout
 from mlopsgen.databricks.target import IDENTITY_TAG, Target
-
-RUNTIME_ARTIFACT = "notebooks/mlopsgen_runtime.py"
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,12 @@ def _uploads(target: Target, read: Callable[[str], bytes]) -> list[Upload]:
     for path, text in sorted(target.artifacts.items()):
         if not path.startswith("notebooks/"):
             continue
-        if path == RUNTIME_ARTIFACT:
-            uploads.append(Upload(posixpath.join(folder, path), "file", text.encode(), path))
+        if layout.is_runtime_file(path):
+            # A plain FILE in the runtime's package folder, so the notebooks can import it.
+            # deploy.apply_plan runs workspace/mkdirs on every upload's parent before the
+            # import, which fails with RESOURCE_DOES_NOT_EXIST when the parent is missing
+            # (docs.databricks.com/api/workspace-files/v1/mkdirs; databricks/cli#5763).
+            uploads.append(Upload(layout.workspace_file(folder, path), "file", text.encode(), path))
         else:
             workspace = notebook_workspace_path(folder, path)
             uploads.append(Upload(workspace, "notebook", text.encode(), path))
