@@ -33,5 +33,5 @@ def render_spec(spec: Spec) -> tuple[Artifact, ...]:
         artifacts.append(
             Artifact(f"notebooks/{task}.py", notebooks.render_notebook(spec, task, parameters))
         )
-    artifacts.append(Artifact(notebooks.RUNTIME_FILE, notebooks.render_runtime(spec)))
+    artifacts.extend(Artifact(path, text) for path, text in notebooks.render_runtime())
     return tuple(sorted(artifacts, key=lambda a: a.path))
