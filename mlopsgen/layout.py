@@ -71,8 +71,7 @@ def notebook_file(task: str) -> str:
 
 def is_runtime_file(path: str) -> bool:
     """True for the runtime's files (uploaded as workspace files, not notebooks)."""
-    # The single-file form goes away when the runtime ships as a package folder.
-    return path == f"{RUNTIME_DIR}.py" or path.startswith(f"{RUNTIME_DIR}/")
+    return path.startswith(f"{RUNTIME_DIR}/")
 
 
 def default_workspace_folder(spec_name: str) -> str:

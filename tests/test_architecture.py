@@ -26,7 +26,6 @@ ALLOWED: dict[str, set[str]] = {
     "resources": set(),
     "layout": {"runtime"},
     "runtime": set(),  # ships to the cluster alone: the standard library only
-    "notebook_runtime": set(),  # TODO: becomes runtime/
     "spec": _BASE | {"model", "runtime", "render"},  # compile builds the model; TODO cron
     "model": _BASE | {"spec"},  # defaults come from the schema
     "render": _BASE | {"model", "runtime", "spec"},
@@ -37,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli": _BASE | {"commands"},
 }
 # Where output to the terminal may be written (the runtime prints into notebook output).
-PRINTERS = {"cli", "commands", "runtime", "notebook_runtime"}
+PRINTERS = {"cli", "commands", "runtime"}
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

@@ -4,7 +4,7 @@ Workspace layout (stage.workspace_folder, default /Shared/mlopsgen/<spec name>; 
 comes from `mlopsgen.layout`):
 
     <folder>/notebooks/<task>                 generated notebooks (NOTEBOOK, Python source)
-    <folder>/notebooks/mlopsgen_runtime/...   the runtime (FILEs, imported by the notebooks)
+    <folder>/notebooks/mlopsgen_runtime/...   the runtime package (FILEs, imported beside them)
     <folder>/<training notebook, no .py>      the user's training notebook (first stage only)
     <folder>/<serving.smoke_test>             the smoke-test request (FILE, stages that test)
 
@@ -55,6 +55,10 @@ def _uploads(target: Target, read: Callable[[str], bytes]) -> list[Upload]:
     for artifact in sorted(generated, key=lambda a: a.path):
         content = artifact.text.encode()
         if layout.is_runtime_file(artifact.path):
+            # A plain FILE in the runtime's package folder, so the notebooks can import it.
+            # deploy.apply_plan runs workspace/mkdirs on every upload's parent before the
+            # import, which fails with RESOURCE_DOES_NOT_EXIST when the parent is missing
+            # (docs.databricks.com/api/workspace-files/v1/mkdirs; databricks/cli#5763).
             path = layout.workspace_file(folder, artifact.path)
             uploads.append(Upload(path, "file", content, artifact.path))
         else:

@@ -25,7 +25,7 @@ def render_spec(spec: Spec) -> Rendered:
         Artifact(layout.notebook_file(task), notebooks.render_notebook(spec, task, parameters))
         for task, parameters in notebooks.notebook_parameters(spec).items()
     )
-    runtime = (Artifact(notebooks.RUNTIME_FILE, notebooks.render_runtime(spec)),)
+    runtime = tuple(Artifact(path, text) for path, text in notebooks.render_runtime())
     return Rendered(
         pipeline=Artifact(layout.PIPELINE_FILE, pipeline.render_pipeline(spec, job_files)),
         jobs=job_files,

@@ -20,7 +20,7 @@ RUNTIME_CLUSTER_KEY = "mlopsgen_cluster"
 TRAIN_ENVIRONMENT_KEY = "train"
 RUNTIME_ENVIRONMENT_KEY = "mlopsgen"
 SERVERLESS_ENVIRONMENT_VERSION = "2"
-# The same pins as pyproject.toml's `runtime` extra: what mlopsgen_runtime.py is tested with.
+# The same pins as pyproject.toml's `runtime` extra: what the runtime package is tested with.
 RUNTIME_REQUIREMENTS = ("mlflow==3.17.2", "databricks-sdk==0.156.0")
 
 

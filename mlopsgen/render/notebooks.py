@@ -1,4 +1,5 @@
-"""Thin Databricks-source notebooks that read their parameters and call mlopsgen_runtime.
+"""Thin Databricks-source notebooks that read their parameters and call mlopsgen_runtime,
+and the runtime package itself, one plain file per module in a folder beside them.
 
 Notebooks are shared by every stage's job, which passes all parameters explicitly; their
 local defaults (used when a notebook runs outside Databricks) are the first stage's values,
@@ -10,38 +11,29 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+from mlopsgen import __version__, layout
 from mlopsgen.model import Spec
 from mlopsgen.render import tasks
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
-
-RUNTIME_FILE = "notebooks/mlopsgen_runtime.py"
-
-TASK_TITLES = {
-    "candidate": "Resolve the model version the training task registered (the candidate)",
-    "gate": "Check the candidate against this stage's gates; fail the job if any gate fails",
-    "promote": "Move this stage's alias (or registry stage) to the candidate",
-    "deploy_serving": "Create or update this stage's serving endpoint",
-    "smoke_test": "Send the smoke-test request to this stage's endpoint",
-    "batch_score": "Score the input table with this stage's model version",
-}
+from mlopsgen.runtime import contract
 
 
 def notebook_parameters(spec: Spec) -> dict[str, dict[str, str]]:
     """For each generated notebook, the base_parameters of its first-stage job task."""
     first = spec.stages[0]
     params = {
-        "candidate": tasks.candidate(spec),
-        "gate": tasks.gate(spec, first),
-        "promote": tasks.promote(spec, first),
+        contract.CANDIDATE: tasks.candidate(spec),
+        contract.GATE: tasks.gate(spec, first),
+        contract.PROMOTE: tasks.promote(spec, first),
     }
     serving = spec.serving
     if serving is not None and serving.target == "batch":
-        params["batch_score"] = tasks.batch_score(spec, first)
+        params[contract.BATCH_SCORE] = tasks.batch_score(spec, first)
     elif serving is not None:
-        params["deploy_serving"] = tasks.deploy_serving(spec, first)
+        params[contract.DEPLOY_SERVING] = tasks.deploy_serving(spec, first)
         if serving.smoke_test is not None:
-            params["smoke_test"] = tasks.smoke_test(spec, first)
+            params[contract.SMOKE_TEST] = tasks.smoke_test(spec, first)
     return params
 
 
@@ -51,20 +43,30 @@ def render_notebook(spec: Spec, task: str, parameters: dict[str, str]) -> str:
         {
             "header": header_lines(spec),
             "task": task,
-            "title": TASK_TITLES[task],
+            "title": contract.TASK_TITLES[task],
             "defaults": tasks.local_defaults(parameters),
         },
     )
 
 
 @cache
-def _runtime_source() -> str:
-    # Read as data (never imported here): the notebooks import their own copy on Databricks.
-    return resources.files("mlopsgen").joinpath("notebook_runtime.py").read_text("utf-8")
+def _runtime_sources() -> tuple[tuple[str, str], ...]:
+    """(module file name, source) of every runtime module, sorted by name."""
+    # Read as data, never imported from here: the notebooks import their own copy.
+    modules = resources.files("mlopsgen.runtime").iterdir()
+    return tuple(sorted((m.name, m.read_text("utf-8")) for m in modules if m.name.endswith(".py")))
 
 
-def render_runtime(spec: Spec) -> str:
-    return render_template(
-        "notebooks/mlopsgen_runtime.py.j2",
-        {"header": header_lines(spec), "source": _runtime_source()},
+@cache
+def render_runtime() -> tuple[tuple[str, str], ...]:
+    """(path, text) of each file of the runtime package; the same for every spec."""
+    return tuple(
+        (
+            f"{layout.RUNTIME_DIR}/{name}",
+            render_template(
+                "notebooks/mlopsgen_runtime.py.j2",
+                {"version": __version__, "module": name, "source": source},
+            ),
+        )
+        for name, source in _runtime_sources()
     )

@@ -1,6 +1,6 @@
 """Each generated task's `base_parameters`, built from the Spec.
 
-The keys are exactly `mlopsgen.notebook_runtime.TASK_PARAMETERS[task]` (a test asserts it):
+The keys are exactly `mlopsgen.runtime.contract.TASK_PARAMETERS[task]` (a test asserts it):
 they are the widget names the notebooks read and, outside Databricks, their `--key` options.
 Values are strings, as the Jobs API requires.
 """
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 
+from mlopsgen import layout
 from mlopsgen.model import ChampionGate, Gate, Spec, Stage
+from mlopsgen.runtime import contract
 
 # Databricks dynamic value references, resolved by the Jobs service when a task starts.
-JOB_MODEL_VERSION = "{{job.parameters.model_version}}"
+JOB_MODEL_VERSION = f"{{{{job.parameters.{layout.MODEL_VERSION_PARAMETER}}}}}"
 JOB_START_TIME_MS = "{{job.start_time.timestamp_ms}}"
 _JOB_REFERENCES = frozenset({JOB_MODEL_VERSION, JOB_START_TIME_MS})
-TRAIN_TASK_KEY = "train"
 TABLE_FORMAT = "delta"  # batch output on Databricks; local tests pass parquet
 
 
@@ -58,30 +59,30 @@ def train_parameters(spec: Spec, *, pr: bool) -> dict[str, str]:
 
 def candidate(spec: Spec) -> dict[str, str]:
     return {
-        "model_name": spec.model.name,
-        "registry": spec.model.registry,
-        "train_task_key": TRAIN_TASK_KEY,
-        "job_start_time_ms": JOB_START_TIME_MS,
+        contract.MODEL_NAME: spec.model.name,
+        contract.REGISTRY: spec.model.registry,
+        contract.TRAIN_TASK_KEY: layout.TRAIN_TASK_KEY,
+        contract.JOB_START_TIME_MS: JOB_START_TIME_MS,
     }
 
 
 def gate(spec: Spec, stage: Stage) -> dict[str, str]:
     return {
-        "model_name": spec.model.name,
-        "registry": spec.model.registry,
-        "stage": stage.name,
-        "model_version": JOB_MODEL_VERSION,
-        "gates": gates_json(stage),
+        contract.MODEL_NAME: spec.model.name,
+        contract.REGISTRY: spec.model.registry,
+        contract.STAGE: stage.name,
+        contract.MODEL_VERSION: JOB_MODEL_VERSION,
+        contract.GATES: gates_json(stage),
     }
 
 
 def promote(spec: Spec, stage: Stage) -> dict[str, str]:
     return {
-        "model_name": spec.model.name,
-        "registry": spec.model.registry,
-        "stage": stage.name,
-        "model_version": JOB_MODEL_VERSION,
-        "final_stage": _flag(stage == spec.stages[-1]),
+        contract.MODEL_NAME: spec.model.name,
+        contract.REGISTRY: spec.model.registry,
+        contract.STAGE: stage.name,
+        contract.MODEL_VERSION: JOB_MODEL_VERSION,
+        contract.FINAL_STAGE: _flag(stage == spec.stages[-1]),
     }
 
 
@@ -90,18 +91,18 @@ def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
     assert serving is not None
     azureml = stage.azureml
     return {
-        "model_name": spec.model.name,
-        "registry": spec.model.registry,
-        "stage": stage.name,
-        "model_version": JOB_MODEL_VERSION,
-        "target": serving.target,
-        "endpoint": endpoint_name(spec, stage),
-        "workload_size": serving.workload_size,
-        "scale_to_zero": _flag(serving.scale_to_zero),
-        "instance_type": serving.instance_type,
-        "instance_count": str(serving.instance_count),
-        "azureml_resource_group": azureml.resource_group if azureml else "",
-        "azureml_workspace": azureml.workspace if azureml else "",
+        contract.MODEL_NAME: spec.model.name,
+        contract.REGISTRY: spec.model.registry,
+        contract.STAGE: stage.name,
+        contract.MODEL_VERSION: JOB_MODEL_VERSION,
+        contract.TARGET: serving.target,
+        contract.ENDPOINT: endpoint_name(spec, stage),
+        contract.WORKLOAD_SIZE: serving.workload_size,
+        contract.SCALE_TO_ZERO: _flag(serving.scale_to_zero),
+        contract.INSTANCE_TYPE: serving.instance_type,
+        contract.INSTANCE_COUNT: str(serving.instance_count),
+        contract.AZUREML_RESOURCE_GROUP: azureml.resource_group if azureml else "",
+        contract.AZUREML_WORKSPACE: azureml.workspace if azureml else "",
     }
 
 
@@ -112,13 +113,13 @@ def smoke_test(spec: Spec, stage: Stage) -> dict[str, str]:
     # Azure ML scoring URIs are only known once the endpoint exists: the runtime looks it up.
     url = f"{stage.workspace}/serving-endpoints/{name}/invocations"
     return {
-        "target": serving.target,
-        "endpoint": name,
-        "endpoint_url": url if serving.target == "databricks-serving" else "",
-        "request_file": f"/Workspace{stage.workspace_folder}/{serving.smoke_test}",
+        contract.TARGET: serving.target,
+        contract.ENDPOINT: name,
+        contract.ENDPOINT_URL: url if serving.target == "databricks-serving" else "",
+        contract.REQUEST_FILE: f"/Workspace{stage.workspace_folder}/{serving.smoke_test}",
         # the Azure ML smoke test invokes the endpoint with `az ml online-endpoint invoke`
-        "azureml_resource_group": stage.azureml.resource_group if stage.azureml else "",
-        "azureml_workspace": stage.azureml.workspace if stage.azureml else "",
+        contract.AZUREML_RESOURCE_GROUP: stage.azureml.resource_group if stage.azureml else "",
+        contract.AZUREML_WORKSPACE: stage.azureml.workspace if stage.azureml else "",
     }
 
 
@@ -126,12 +127,12 @@ def batch_score(spec: Spec, stage: Stage) -> dict[str, str]:
     serving = spec.serving
     assert serving is not None
     return {
-        "model_name": spec.model.name,
-        "registry": spec.model.registry,
-        "stage": stage.name,
-        "input_table": serving.input_table or "",
-        "output_table": serving.output_table or "",
-        "table_format": TABLE_FORMAT,
+        contract.MODEL_NAME: spec.model.name,
+        contract.REGISTRY: spec.model.registry,
+        contract.STAGE: stage.name,
+        contract.INPUT_TABLE: serving.input_table or "",
+        contract.OUTPUT_TABLE: serving.output_table or "",
+        contract.TABLE_FORMAT: TABLE_FORMAT,
     }
 
 

@@ -1,4 +1,8 @@
-"""The names the runtime shares with the renderer: its tasks.
+"""The names the runtime shares with the renderer, the deploy code and its users.
+
+Tasks, their parameters (a job task's `base_parameters` key = the notebook's widget name =
+its `--<key>` option outside Databricks), the texts that describe them, and the aliases,
+tags and task value the runtime reads and writes in the registry.
 
 This module ships to the cluster with the runtime, so it imports nothing from mlopsgen;
 the renderer, the deploy code and validation import these names from here.
@@ -6,6 +10,7 @@ the renderer, the deploy code and validation import these names from here.
 
 from __future__ import annotations
 
+# --- tasks ----------------------------------------------------------------------------------
 CANDIDATE = "candidate"
 GATE = "gate"
 PROMOTE = "promote"
@@ -14,3 +19,120 @@ SMOKE_TEST = "smoke_test"
 BATCH_SCORE = "batch_score"
 # Every task a generated notebook runs, in the order the jobs run them.
 TASKS = (CANDIDATE, GATE, PROMOTE, DEPLOY_SERVING, SMOKE_TEST, BATCH_SCORE)
+
+# What each task does: the generated notebook's title and, outside Databricks, its --help.
+TASK_TITLES: dict[str, str] = {
+    CANDIDATE: "Resolve the model version the training task registered (the candidate)",
+    GATE: "Check the candidate against this stage's gates; fail the job if any gate fails",
+    PROMOTE: "Move this stage's alias (or registry stage) to the candidate",
+    DEPLOY_SERVING: "Create or update this stage's serving endpoint",
+    SMOKE_TEST: "Send the smoke-test request to this stage's endpoint",
+    BATCH_SCORE: "Score the input table with this stage's model version",
+}
+
+# --- parameters -----------------------------------------------------------------------------
+MODEL_NAME = "model_name"
+REGISTRY = "registry"
+TRAIN_TASK_KEY = "train_task_key"
+JOB_START_TIME_MS = "job_start_time_ms"
+STAGE = "stage"
+MODEL_VERSION = "model_version"
+GATES = "gates"
+FINAL_STAGE = "final_stage"
+TARGET = "target"
+ENDPOINT = "endpoint"
+WORKLOAD_SIZE = "workload_size"
+SCALE_TO_ZERO = "scale_to_zero"
+INSTANCE_TYPE = "instance_type"
+INSTANCE_COUNT = "instance_count"
+AZUREML_RESOURCE_GROUP = "azureml_resource_group"
+AZUREML_WORKSPACE = "azureml_workspace"
+ENDPOINT_URL = "endpoint_url"
+REQUEST_FILE = "request_file"
+INPUT_TABLE = "input_table"
+OUTPUT_TABLE = "output_table"
+TABLE_FORMAT = "table_format"
+
+# For each task, the exact `base_parameters` keys its job task passes, in this order.
+TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
+    # training job, after the user's notebook: resolve and hand over the candidate version
+    CANDIDATE: (MODEL_NAME, REGISTRY, TRAIN_TASK_KEY, JOB_START_TIME_MS),
+    # per-stage deploy job
+    GATE: (MODEL_NAME, REGISTRY, STAGE, MODEL_VERSION, GATES),
+    PROMOTE: (MODEL_NAME, REGISTRY, STAGE, MODEL_VERSION, FINAL_STAGE),
+    DEPLOY_SERVING: (
+        MODEL_NAME,
+        REGISTRY,
+        STAGE,
+        MODEL_VERSION,
+        TARGET,
+        ENDPOINT,
+        WORKLOAD_SIZE,
+        SCALE_TO_ZERO,
+        INSTANCE_TYPE,
+        INSTANCE_COUNT,
+        AZUREML_RESOURCE_GROUP,
+        AZUREML_WORKSPACE,
+    ),
+    SMOKE_TEST: (
+        TARGET,
+        ENDPOINT,
+        ENDPOINT_URL,
+        REQUEST_FILE,
+        AZUREML_RESOURCE_GROUP,
+        AZUREML_WORKSPACE,
+    ),
+    # per-stage batch scoring job (serving.target: batch)
+    BATCH_SCORE: (MODEL_NAME, REGISTRY, STAGE, INPUT_TABLE, OUTPUT_TABLE, TABLE_FORMAT),
+}
+
+# Each parameter's --help text outside Databricks.
+PARAMETER_HELP: dict[str, str] = {
+    MODEL_NAME: "registered model name (Unity Catalog: catalog.schema.model)",
+    REGISTRY: "'unity-catalog' (aliases) or 'workspace' (registry stages)",
+    TRAIN_TASK_KEY: "task whose task value 'model_version' names the candidate",
+    JOB_START_TIME_MS: "job run start (epoch ms): versions created since then are candidates",
+    STAGE: "deploy stage name (its alias in Unity Catalog)",
+    MODEL_VERSION: "candidate version ('' = the version handed over in this job run)",
+    GATES: 'JSON list of gates, e.g. [{"metric": "r2", "min": 0.35}]',
+    FINAL_STAGE: "'true' for the last stage: also moves 'champion' / Production",
+    TARGET: "'databricks-serving', 'azureml' or 'batch'",
+    ENDPOINT: "serving endpoint name for this stage",
+    WORKLOAD_SIZE: "Databricks serving workload size (Small, Medium, Large)",
+    SCALE_TO_ZERO: "'true' to let the Databricks endpoint scale to zero",
+    INSTANCE_TYPE: "Azure ML instance type",
+    INSTANCE_COUNT: "Azure ML instance count",
+    AZUREML_RESOURCE_GROUP: "Azure resource group of the Azure ML workspace",
+    AZUREML_WORKSPACE: "Azure ML workspace name",
+    ENDPOINT_URL: "invocation URL ('' = the Databricks endpoint's invocations URL)",
+    REQUEST_FILE: "JSON request to send",
+    INPUT_TABLE: "table name, or a path when it contains '/'",
+    OUTPUT_TABLE: "table name, or a path when it contains '/'",
+    TABLE_FORMAT: "output format: 'delta' on Databricks (tests use 'parquet')",
+}
+
+# --- the registry and the job run ------------------------------------------------------------
+# The task value that hands a model version from one task to the next (the training
+# notebook sets it too: see the README's hand-over contract).
+MODEL_VERSION_KEY = "model_version"
+CHAMPION_ALIAS = "champion"
+PREVIOUS_ALIAS = "previous"  # the champion before the current one, kept for a rollback
+# Workspace registry: the Production version before the current one (stages keep no history).
+PREVIOUS_PRODUCTION_TAG = "mlopsgen.previous_production"
+GATE_PASSED = "passed"
+GATE_FAILED = "failed"
+
+
+def gate_tag(stage: str) -> str:
+    """The model version tag holding a stage's gate verdict (`passed` / `failed`)."""
+    return f"mlopsgen.gate.{stage}"
+
+
+def gate_results_tag(stage: str) -> str:
+    """The model version tag holding a stage's gate results as JSON."""
+    return f"{gate_tag(stage)}.results"
+
+
+def stage_tag(stage: str) -> str:
+    """Workspace registry: the registered model tag naming the version a deploy stage holds."""
+    return f"mlopsgen.stage.{stage}"

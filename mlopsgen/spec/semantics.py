@@ -12,25 +12,30 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from mlopsgen import layout
+from mlopsgen.runtime import contract
 from mlopsgen.spec import cron, value_rules
 from mlopsgen.spec.findings import DataPath, Finding
 from mlopsgen.spec.shape import as_map, dict_items, number, text
 
 FileExists = Callable[[str], bool]
 
-# Files mlopsgen writes into notebooks/: the user's notebook must not be one of them.
-GENERATED_NOTEBOOKS = frozenset(
-    f"notebooks/{n}.py"
-    for n in (
-        "candidate",
-        "gate",
-        "promote",
-        "deploy_serving",
-        "smoke_test",
-        "batch_score",
-        "mlopsgen_runtime",
-    )
-)
+
+class _GeneratedNotebooks:
+    """Files mlopsgen writes into notebooks/, tested with `in`: the user's notebook must not
+    be one of them, nor sit inside the runtime's package folder, nor take that folder's
+    workspace path (an uploaded notebook loses its `.py`)."""
+
+    tasks = frozenset(layout.notebook_file(task) for task in contract.TASKS)
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        runtime = layout.is_runtime_file(path) or path.removesuffix(".py") == layout.RUNTIME_DIR
+        return path in self.tasks or runtime
+
+
+GENERATED_NOTEBOOKS = _GeneratedNotebooks()
 # Keys each serving target uses; any other key (but target and smoke_test) does not apply.
 SERVING_KEYS = {
     "databricks-serving": {"endpoint", "workload_size", "scale_to_zero", "smoke_test"},

@@ -12,6 +12,10 @@ from typer.testing import Result
 Cli = Callable[..., Result]
 
 FOLDER = "/Shared/mlopsgen/wine-quality"
+RUNTIME_FOLDER = f"{FOLDER}/notebooks/mlopsgen_runtime"
+RUNTIME_MODULES = sorted(
+    p.name for p in (Path(__file__).parents[2] / "mlopsgen" / "runtime").glob("*.py")
+)
 WRITES = ("/api/2.2/jobs/create", "/api/2.2/jobs/reset", "/api/2.0/workspace/import")
 
 
@@ -27,13 +31,30 @@ def test_first_deploy_creates_jobs_and_uploads(fake: FakeDatabricks, cli: Cli, s
     objects = fake.workspace.objects
     assert objects[f"{FOLDER}/notebooks/gate"].object_type == "NOTEBOOK"
     assert objects[f"{FOLDER}/notebooks/train"].object_type == "NOTEBOOK"
-    assert objects[f"{FOLDER}/notebooks/mlopsgen_runtime.py"].object_type == "FILE"
+    assert objects[RUNTIME_FOLDER].object_type == "DIRECTORY"
+    runtime = sorted(p for p in objects if p.startswith(f"{RUNTIME_FOLDER}/"))
+    assert [p.rsplit("/", 1)[1] for p in runtime] == RUNTIME_MODULES
+    assert {objects[p].object_type for p in runtime} == {"FILE"}  # importable, not notebooks
     assert objects[f"{FOLDER}/tests/sample_request.json"].object_type == "FILE"
     assert (
         fake.workspace.content(f"{FOLDER}/notebooks/train")
         == (spec.parent / "notebooks/train.py").read_text()
     )
     assert "plan: " in result.output and "deployed: " in result.output
+
+
+def test_the_runtime_folder_is_made_before_its_files_are_imported(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    # workspace/import does not create parents (the fake refuses, as the service does)
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    workspace = [r for r in fake.mutating_calls() if r.path.startswith("/api/2.0/workspace/")]
+    calls = [(r.path.rsplit("/", 1)[1], r.body["path"]) for r in workspace]
+    made = calls.index(("mkdirs", RUNTIME_FOLDER))
+    imported = [
+        i for i, (verb, path) in enumerate(calls) if verb == "import" and RUNTIME_FOLDER in path
+    ]
+    assert len(imported) == len(RUNTIME_MODULES) and made < min(imported)
 
 
 def test_later_stage_gets_only_its_own_jobs(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:

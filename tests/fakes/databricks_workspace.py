@@ -103,6 +103,9 @@ class WorkspaceTree:
         if fmt == "AUTO" and is_notebook:
             path, extension = posixpath.splitext(path)
             language = language or {".py": "PYTHON", ".sql": "SQL"}.get(extension, "PYTHON")
+        # The real service does not create parents on import: RESOURCE_DOES_NOT_EXIST
+        # "The parent folder (...) does not exist." (databricks/cli#5763 made its own test
+        # server as strict); callers run workspace/mkdirs first.
         parent = self.objects.get(posixpath.dirname(path))
         if parent is None or parent.object_type != "DIRECTORY":
             raise not_found(f"The parent folder ({posixpath.dirname(path)}) does not exist.")

@@ -64,6 +64,7 @@ def client(mlflow_server: str) -> Any:
 @dataclass(frozen=True)
 class Trained:
     source: str  # the registered model's artifact source (models:/m-...)
+    version_uri: str  # the registered version itself (models:/<name>/1)
     model_id: str  # the MLflow 3 logged model holding the artifacts
     train: subprocess.CompletedProcess[str]
     pr: subprocess.CompletedProcess[str]
@@ -94,7 +95,9 @@ def trained(env: dict[str, str], client: Any) -> Trained:
     assert done[0].returncode == 0, done[0].stderr
     version = client.get_model_version(SOURCE_MODEL, "1")
     source = str(version.source)  # models:/<model_id>
-    return Trained(source, source.removeprefix("models:/"), train=done[0], pr=done[1])
+    model_id = source.removeprefix("models:/")
+    uri = f"models:/{SOURCE_MODEL}/1"
+    return Trained(source, uri, model_id, train=done[0], pr=done[1])
 
 
 @pytest.fixture

@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
-from mlopsgen.notebook_runtime import TaskFailed, run_candidate, run_gate, run_promote
+from mlopsgen.runtime import TaskFailed
+from mlopsgen.runtime.candidate import run_candidate
+from mlopsgen.runtime.contract import MODEL_VERSION_KEY
+from mlopsgen.runtime.gate import run_gate
+from mlopsgen.runtime.promote import run_promote
 from runtime.test_registry import GOOD, MEDIUM, REGISTRIES, crown, placement
 
 pytestmark = pytest.mark.mlflow_server
@@ -65,9 +69,7 @@ def test_a_nan_metric_blocks_and_is_recorded_as_text(client: Any, make_versions:
     assert results(client, name, "1", "staging")["r2"]["candidate"] == "nan"
 
 
-def test_metrics_logged_only_on_the_logged_model_are_read(
-    client: Any, trained: Any, make_versions: Any
-) -> None:
+def test_metrics_logged_only_on_the_logged_model_are_read(client: Any, make_versions: Any) -> None:
     """An MLflow 3 evaluation run logs metrics against the model, not the training run."""
     name = make_versions()
     experiment = client.get_experiment_by_name("Default").experiment_id
@@ -169,6 +171,8 @@ class FakeDbutils:
         self.notebook = type("Notebook", (), {"exit": self.exited.append})()
 
     def get(self, taskKey: str, key: str, debugValue: str) -> str:
+        # the runtime asks for the hand-over key, with a debug value for interactive runs
+        assert (key, debugValue) == (MODEL_VERSION_KEY, "")
         if taskKey != "train":
             raise ValueError(f"no task {taskKey}")
         return self.handed_over
@@ -199,13 +203,14 @@ def test_candidate_takes_the_handed_over_version_and_checks_it_exists(
 def test_serving_without_a_version_serves_exactly_what_the_stage_holds(
     client: Any, make_versions: Any
 ) -> None:
-    from mlopsgen.notebook_runtime import _registry, _serving_version
+    from mlopsgen.runtime.registry import open_registry
+    from mlopsgen.runtime.serving import serving_version
 
     name = make_versions(GOOD, MEDIUM)
     params = {"model_name": name, "registry": "workspace", "stage": "staging"}
     crown(client, name, "workspace", "1")  # Production: version 1
     with pytest.raises(TaskFailed, match="no candidate model version"):
-        _serving_version(_registry(params), params, None)
+        serving_version(open_registry(params), params, None)
     client.transition_model_version_stage(name, "2", "Staging")
     client.set_registered_model_tag(name, "mlopsgen.stage.staging", "2")
-    assert _serving_version(_registry(params), params, None) == "2"
+    assert serving_version(open_registry(params), params, None) == "2"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,19 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mlopsgen.notebook_runtime import (
-    TASK_PARAMETERS,
-    TaskFailed,
-    check_champion,
-    check_threshold,
-    count_predictions,
-    count_records,
-    main,
-    parse_gates,
-    post_json,
-    read_params,
-    run_smoke_test,
-)
+from mlopsgen.runtime import TaskFailed, main, read_params
+from mlopsgen.runtime.contract import TASK_PARAMETERS
+from mlopsgen.runtime.gates import check_champion, check_threshold, parse_gates
+from mlopsgen.runtime.smoke import count_predictions, count_records, post_json, run_smoke_test
 
 LOWER = {"metric": "rmse", "compare": "champion", "higher_is_better": False, "tolerance": 0.01}
 
@@ -193,19 +182,6 @@ def test_the_smoke_test_retries_429_and_503_only(flaky_server: tuple[str, list[i
         post_json(url, b"{}", {}, attempts=3, sleep=waits.append)
 
 
-def test_the_runtime_imports_no_heavy_library_at_module_level() -> None:
-    runtime = Path(__file__).resolve().parents[2] / "mlopsgen" / "notebook_runtime.py"
-    code = (
-        "import runpy, sys; runpy.run_path(sys.argv[1]); "
-        "heavy = ('mlflow', 'databricks.sdk', 'pyspark', 'requests'); "
-        "print([m for m in heavy if m in sys.modules])"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(runtime)], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]"
-
-
 @pytest.mark.parametrize(
     "request_body", [{"dataframe_split": {"columns": ["a"], "data": []}}, {"instances": []}]
 )
@@ -214,7 +190,7 @@ def test_a_smoke_test_request_without_records_fails(tmp_path: Path, request_body
     request.write_text(json.dumps(request_body))
     params = {"request_file": str(request), "endpoint_url": "http://127.0.0.1:9/x", "target": ""}
     with pytest.raises(TaskFailed, match="holds no records"):
-        run_smoke_test(params, None)
+        run_smoke_test(params)
 
 
 def test_failures_exit_1_with_one_line_outside_databricks_and_raise_on_it(
@@ -235,9 +211,11 @@ class FakeWidgets:
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
         self.created: dict[str, str] = {}
+        self.labels: list[str] = []
 
     def text(self, name: str, default: str, label: str) -> None:
         self.created[name] = default
+        self.labels.append(label)
 
     def get(self, name: str) -> str:
         return self.values.get(name, self.created[name])
@@ -250,6 +228,7 @@ def test_parameters_come_from_widgets_on_databricks_and_the_command_line_elsewhe
     dbutils = type("DBUtils", (), {"widgets": widgets})()
     got = read_params("gate", {"gates": "[]"}, dbutils=dbutils, argv=["--bogus", "1"])
     assert list(widgets.created) == list(TASK_PARAMETERS["gate"])  # argv is ignored there
+    assert widgets.labels == list(TASK_PARAMETERS["gate"])  # each widget labelled by its key
     assert got["stage"] == "prod" and got["gates"] == "[]" and got["model_name"] == ""
 
     monkeypatch.setenv("MLOPSGEN_STAGE", "from-env")

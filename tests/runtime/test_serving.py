@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fakes.databricks_server import FakeDatabricks
 
-from mlopsgen.notebook_runtime import served_entity_name
+from mlopsgen.runtime.serving import served_entity_name
 from runtime.support import (
     EXAMPLE_SPEC,
     free_port,
@@ -43,7 +43,7 @@ def model_server(
     port = free_port()
     command = [
         sys.executable, "-m", "mlflow", "models", "serve",
-        "-m", "models:/wine_quality_source/1", "--env-manager", "local",
+        "-m", trained.version_uri, "--env-manager", "local",
         "--host", "127.0.0.1", "-p", str(port), "--workers", "1",
     ]  # fmt: skip
     process = start_group(command, log, env)
