@@ -114,7 +114,7 @@ def test_workspace_import_needs_parent_and_round_trips(client: WorkspaceClient) 
         client.workspace.get_status("/Shared/a/missing")
 
 
-def test_serving_waiters_reach_ready(fake: FakeDatabricks, client: WorkspaceClient) -> None:
+def test_serving_waiters_reach_ready(client: WorkspaceClient) -> None:
     entity = serving.ServedEntityInput(
         entity_name="main.ml.m",
         entity_version="1",

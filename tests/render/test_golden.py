@@ -32,16 +32,21 @@ def golden_extension(name: str, path: str) -> type[SingleFileSnapshotExtension]:
     """A syrupy extension that stores one snapshot as the plain file golden/<name>/<path>."""
     relative = PurePosixPath(path)
 
+    # The overridden classmethods keep syrupy's keyword-only signatures (syrupy calls them by
+    # keyword); the location comes from `name`/`path` instead, hence the unused arguments.
     class GoldenFile(SingleFileSnapshotExtension):
         file_extension = ""  # the stored name keeps the generated file's own extension
 
         @classmethod
-        def dirname(cls, *, test_location: PyTestLocation) -> str:
+        def dirname(cls, *, test_location: PyTestLocation) -> str:  # noqa: ARG003
             return str(GOLDEN / name / Path(*relative.parent.parts))
 
         @classmethod
         def get_snapshot_name(
-            cls, *, test_location: PyTestLocation, index: SnapshotIndex = 0
+            cls,
+            *,
+            test_location: PyTestLocation,  # noqa: ARG003
+            index: SnapshotIndex = 0,  # noqa: ARG003
         ) -> str:
             return relative.name
 
