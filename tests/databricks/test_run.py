@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import ANY
@@ -112,7 +113,7 @@ def test_ctrl_c_cancels_the_run(
     def interrupt(_seconds: float) -> None:  # replaces time.sleep
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(databricks_watch.time, "sleep", interrupt)
+    monkeypatch.setattr(time, "sleep", interrupt)  # watch.py waits with time.sleep
     fake.script_runs(RunScript(hold=True))
     result = cli("run", deployed, "--stage", "staging", "--job", "train")
     assert result.exit_code == 1

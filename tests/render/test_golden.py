@@ -54,7 +54,7 @@ def golden_extension(name: str, path: str) -> type[SingleFileSnapshotExtension]:
 
 
 def _cases() -> list[tuple[str, str]]:
-    cases = set()
+    cases: set[tuple[str, str]] = set()
     for name in EXAMPLES:
         cases.update((name, path) for path in example_tree(name))
         cases.update((name, path) for path in golden_files(name) if (GOLDEN / name).is_dir())
