@@ -109,7 +109,8 @@ class JobsService:
         hidden = (*self.list_hides, *(() if expand_tasks else ("tasks", "job_clusters")))
         settings = with_service_defaults(job["settings"], job["creator_user_name"])
         settings = {k: v for k, v in settings.items() if k not in hidden}
-        return json.loads(json.dumps(job | {"settings": settings}))  # type: ignore[no-any-return]
+        copy: dict[str, Any] = json.loads(json.dumps(job | {"settings": settings}))
+        return copy
 
     def _start_run(
         self, job_id: int | None, name: str, tasks: list[dict[str, Any]], params: dict[str, str]
