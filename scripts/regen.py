@@ -85,19 +85,18 @@ def changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return lines
 
 
-def main() -> int:
+def main() -> None:
     before = fingerprints()
-    regenerate_golden()
-    regenerate_invalid_cases()
-    regenerate_reference()
-    rewritten = changes(before, fingerprints())
-    if not rewritten:
-        print("every expected file was already up to date")
-        return 0
-    print("\n".join(rewritten))
-    print(f"{len(rewritten)} file(s) changed: review `git diff`, commit them with the code")
-    return 0
+    try:
+        regenerate_golden()
+        regenerate_invalid_cases()
+        regenerate_reference()
+    finally:  # also after a failed step: say what the steps before it rewrote
+        rewritten = changes(before, fingerprints())
+        print("\n".join(rewritten) or "every expected file was already up to date")
+        if rewritten:
+            print(f"{len(rewritten)} file(s) changed: review `git diff`, commit them with the code")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
