@@ -14,7 +14,9 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec
 
 import yaml
 
@@ -147,9 +149,12 @@ def floor_all(inputs: Floor, out: Path) -> None:
                 handle.write(data)
 
 
-def timed(action: object, *args: object) -> float:
+P = ParamSpec("P")
+
+
+def timed(action: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> float:
     start = time.perf_counter()
-    action(*args)  # type: ignore[operator]
+    action(*args, **kwargs)
     return time.perf_counter() - start
 
 

@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 def fetch_current(client: WorkspaceClient, host: str, desired: Desired) -> Current:
     objects = {u.path: remote_object(client, host, u) for u in desired.uploads}
     names = sorted({j.name for j in desired.jobs})
-    identities = {j.name: j.identity for j in desired.jobs}
-    jobs = {name: jobs_named(client, host, name, identities[name]) for name in names}
+    jobs = {name: jobs_named(client, host, name) for name in names}
     return Current(objects=objects, jobs=jobs)
 
 
@@ -40,11 +39,10 @@ def remote_object(client: WorkspaceClient, host: str, upload: Upload) -> RemoteO
     return RemoteObject(kind, base64.b64decode(exported.content or ""))
 
 
-def jobs_named(
-    client: WorkspaceClient, host: str, name: str, identity: str
-) -> tuple[RemoteJob, ...]:
-    """Every job with exactly this name, each with its full settings from jobs/get.
+def jobs_named(client: WorkspaceClient, host: str, name: str) -> tuple[RemoteJob, ...]:
+    """Every job with exactly this name, each with its identity tag and full settings.
 
+    Callers choose by identity (the plan leaves other identities alone; `find_job` keeps ours).
     jobs/list filters by name case-insensitively and its settings are a summary (no tasks;
     the documentation does not promise tags), so the identity tag and the settings we compare
     come from jobs/get, which the SDK pages through (more than 100 tasks).
@@ -63,7 +61,7 @@ def jobs_named(
 
 def find_job(client: WorkspaceClient, host: str, name: str, identity: str) -> RemoteJob | None:
     """The one deployed job with this name and identity (None when there is none)."""
-    ours = [j for j in jobs_named(client, host, name, identity) if j.identity == identity]
+    ours = [j for j in jobs_named(client, host, name) if j.identity == identity]
     if len(ours) > 1:
         ids = ", ".join(str(j.job_id) for j in ours)
         raise MlopsgenError(

@@ -154,12 +154,13 @@ class _Builder:
                 continue
             # The key's text as written: `on:` stays "on", never YAML 1.1's True.
             name = key_node.value
+            child = (*path, name)  # mypy targeting 3.10 misreads `x[(*path, name)]` as 3.11 syntax
             if name in result:
-                first = self.positions[(*path, name)].key or key_mark
+                first = self.positions[child].key or key_mark
                 msg = f"duplicate key '{name}' (first defined on line {first[0]})"
-                self.problems.append(Finding((*path, name), "E003", msg, mark=key_mark))
+                self.problems.append(Finding(child, "E003", msg, mark=key_mark))
                 continue
-            result[name] = self.build(value_node, (*path, name), key_mark)
+            result[name] = self.build(value_node, child, key_mark)
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: DataPath) -> Any:

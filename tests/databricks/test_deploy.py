@@ -141,7 +141,7 @@ def test_dry_run_touches_nothing(fake: FakeDatabricks, cli: Cli, spec: Path) -> 
     assert "dry run: nothing was changed" in result.output
 
 
-def test_dry_run_after_deploy_reports_unchanged(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+def test_dry_run_after_deploy_reports_unchanged(cli: Cli, spec: Path) -> None:
     assert cli("deploy", spec, "--stage", "staging").exit_code == 0
     result = cli("deploy", spec, "--stage", "staging", "--dry-run")
     assert "unchanged  job       wine-quality-train" in result.output
@@ -156,7 +156,7 @@ def test_invalid_spec_prints_diagnostics(fake: FakeDatabricks, cli: Cli, spec: P
     assert fake.calls() == []
 
 
-def test_unknown_stage_is_a_usage_error(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+def test_unknown_stage_is_a_usage_error(cli: Cli, spec: Path) -> None:
     result = cli("deploy", spec, "--stage", "qa")
     assert result.exit_code == 2
     assert "no such stage" in result.output and "staging, production" in result.output

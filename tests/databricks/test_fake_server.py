@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from databricks.sdk import WorkspaceClient
@@ -18,10 +19,18 @@ from databricks.sdk.service import jobs, serving, workspace
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
 
+T = TypeVar("T")
+
 
 @pytest.fixture
 def client(fake: FakeDatabricks) -> WorkspaceClient:
     return WorkspaceClient(config=fake.config())
+
+
+def _present(value: T | None) -> T:
+    """The SDK types every response field as optional; these tests expect this one set."""
+    assert value is not None
+    return value
 
 
 def _task(key: str = "t") -> jobs.Task:
@@ -53,7 +62,7 @@ def test_unknown_enum_value_is_400(client: WorkspaceClient) -> None:
 
 
 def test_reset_rejects_access_control_list(client: WorkspaceClient) -> None:
-    job_id = client.jobs.create(name="x", tasks=[_task()]).job_id
+    job_id = _present(client.jobs.create(name="x", tasks=[_task()]).job_id)
     body = {"job_id": job_id, "new_settings": {"name": "x", "access_control_list": []}}
     with pytest.raises(InvalidParameterValue, match="access_control_list"):
         client.api_client.do("POST", "/api/2.2/jobs/reset", body=body)
@@ -63,40 +72,41 @@ def test_list_filters_by_name_case_insensitively_and_paginates(
     fake: FakeDatabricks, client: WorkspaceClient
 ) -> None:
     fake.jobs_api.page_size = 2
-    ids = [client.jobs.create(name="Same", tasks=[_task()]).job_id for _ in range(5)]
+    ids = [_present(client.jobs.create(name="Same", tasks=[_task()]).job_id) for _ in range(5)]
     client.jobs.create(name="other", tasks=[_task()])
-    found = [j.job_id for j in client.jobs.list(name="same")]
+    found = [_present(j.job_id) for j in client.jobs.list(name="same")]
     assert sorted(found) == sorted(ids)
     assert len(fake.calls("GET", "/api/2.2/jobs/list")) == 3
-    assert all(not j.settings.tasks for j in client.jobs.list(name="same"))
+    assert all(not _present(j.settings).tasks for j in client.jobs.list(name="same"))
 
 
 def test_scripted_failure_reports_task_error(fake: FakeDatabricks, client: WorkspaceClient) -> None:
-    job_id = client.jobs.create(name="x", tasks=[_task("a"), _task("b")]).job_id
+    job_id = _present(client.jobs.create(name="x", tasks=[_task("a"), _task("b")]).job_id)
     fake.script_runs(
         RunScript(result="FAILED", steps=(), failing_task="b", error="ValueError: bad")
     )
     run = client.jobs.run_now(job_id).result(timeout=timedelta(seconds=30))
-    assert run.state.result_state == jobs.RunResultState.FAILED
-    states = {t.task_key: t.state.result_state for t in run.tasks}
+    assert _present(run.state).result_state == jobs.RunResultState.FAILED
+    tasks = _present(run.tasks)
+    states = {t.task_key: _present(t.state).result_state for t in tasks}
     assert states == {"a": jobs.RunResultState.SUCCESS, "b": jobs.RunResultState.FAILED}
-    failing = next(t for t in run.tasks if t.task_key == "b")
-    assert client.jobs.get_run_output(failing.run_id).error == "ValueError: bad"
+    failing = next(t for t in tasks if t.task_key == "b")
+    assert client.jobs.get_run_output(_present(failing.run_id)).error == "ValueError: bad"
     with pytest.raises(InvalidParameterValue, match="multiple tasks"):
-        client.jobs.get_run_output(run.run_id)
+        client.jobs.get_run_output(_present(run.run_id))
 
 
 def test_held_run_ends_only_when_cancelled(fake: FakeDatabricks, client: WorkspaceClient) -> None:
-    job_id = client.jobs.create(name="x", tasks=[_task()]).job_id
+    job_id = _present(client.jobs.create(name="x", tasks=[_task()]).job_id)
     fake.script_runs(RunScript(hold=True))
-    run_id = client.jobs.run_now(job_id).run_id
+    run_id: int = client.jobs.run_now(job_id).run_id
     for _ in range(4):
-        state = client.jobs.get_run(run_id).state
+        state = _present(client.jobs.get_run(run_id).state)
         assert state.life_cycle_state == jobs.RunLifeCycleState.PENDING or (
             state.life_cycle_state == jobs.RunLifeCycleState.RUNNING
         )
     client.jobs.cancel_run(run_id)
-    assert client.jobs.get_run(run_id).state.result_state == jobs.RunResultState.CANCELED
+    assert _present(client.jobs.get_run(run_id).state).result_state == jobs.RunResultState.CANCELED
 
 
 def test_workspace_import_needs_parent_and_round_trips(client: WorkspaceClient) -> None:
@@ -114,7 +124,7 @@ def test_workspace_import_needs_parent_and_round_trips(client: WorkspaceClient) 
         client.workspace.get_status("/Shared/a/missing")
 
 
-def test_serving_waiters_reach_ready(fake: FakeDatabricks, client: WorkspaceClient) -> None:
+def test_serving_waiters_reach_ready(client: WorkspaceClient) -> None:
     entity = serving.ServedEntityInput(
         entity_name="main.ml.m",
         entity_version="1",
@@ -123,17 +133,17 @@ def test_serving_waiters_reach_ready(fake: FakeDatabricks, client: WorkspaceClie
     )
     config = serving.EndpointCoreConfigInput(name="ep", served_entities=[entity])
     created = client.serving_endpoints.create(name="ep", config=config).result()
-    assert created.state.ready == serving.EndpointStateReady.READY
+    assert _present(created.state).ready == serving.EndpointStateReady.READY
     entity.entity_version = "2"
     updated = client.serving_endpoints.update_config(name="ep", served_entities=[entity]).result()
-    assert updated.config.served_entities[0].entity_version == "2"
-    assert updated.state.config_update == serving.EndpointStateConfigUpdate.NOT_UPDATING
+    assert _present(_present(updated.config).served_entities)[0].entity_version == "2"
+    assert _present(updated.state).config_update == serving.EndpointStateConfigUpdate.NOT_UPDATING
 
 
 def test_injected_429_is_retried_and_401_403_surface(
     fake: FakeDatabricks, client: WorkspaceClient
 ) -> None:
-    job_id = client.jobs.create(name="x", tasks=[_task()]).job_id
+    job_id = _present(client.jobs.create(name="x", tasks=[_task()]).job_id)
     fake.fail_next("/api/2.2/jobs/get", 429, retry_after=0)
     assert client.jobs.get(job_id).job_id == job_id
     assert len(fake.calls("GET", "/api/2.2/jobs/get")) == 2
@@ -148,19 +158,20 @@ def test_injected_429_is_retried_and_401_403_surface(
 def test_idempotency_token_returns_the_same_run(
     fake: FakeDatabricks, client: WorkspaceClient
 ) -> None:
-    job_id = client.jobs.create(name="x", tasks=[_task()]).job_id
-    first = client.jobs.run_now(job_id, idempotency_token="t-1").run_id
-    again = client.jobs.run_now(job_id, idempotency_token="t-1").run_id
-    other = client.jobs.run_now(job_id, idempotency_token="t-2").run_id
+    job_id = _present(client.jobs.create(name="x", tasks=[_task()]).job_id)
+    # Wait.run_id is untyped in the SDK (its __getattr__ is annotated with the builtin `any`).
+    first: int = client.jobs.run_now(job_id, idempotency_token="t-1").run_id
+    again: int = client.jobs.run_now(job_id, idempotency_token="t-1").run_id
+    other: int = client.jobs.run_now(job_id, idempotency_token="t-2").run_id
     assert first == again != other
     assert len(fake.runs) == 2
 
 
 def test_get_reports_service_defaults_and_pages_many_tasks(client: WorkspaceClient) -> None:
     tasks = [_task(f"t{i:03}") for i in range(150)]
-    job_id = client.jobs.create(name="big", tasks=tasks, max_concurrent_runs=2).job_id
-    job = client.jobs.get(job_id)  # the SDK follows next_page_token
-    assert [t.task_key for t in job.settings.tasks] == [t.task_key for t in tasks]
+    job_id = _present(client.jobs.create(name="big", tasks=tasks, max_concurrent_runs=2).job_id)
+    typed = _present(client.jobs.get(job_id).settings)  # the SDK follows next_page_token
+    assert [t.task_key for t in _present(typed.tasks)] == [t.task_key for t in tasks]
     raw = client.api_client.do("GET", "/api/2.2/jobs/get", query={"job_id": job_id})
     assert len(raw["settings"]["tasks"]) == 100 and raw["next_page_token"]
     settings = raw["settings"]

@@ -5,15 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from mlopsgen.databricks.compare import settings_match
 from mlopsgen.databricks.desired import Desired, Upload
-from mlopsgen.databricks.plan import (
-    Current,
-    RemoteJob,
-    RemoteObject,
-    make_plan,
-    same_source,
-    settings_match,
-)
+from mlopsgen.databricks.plan import Current, RemoteJob, RemoteObject, make_plan, same_source
 from mlopsgen.render.artifacts import JobFile
 
 SETTINGS: dict[str, Any] = {

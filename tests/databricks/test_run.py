@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import ANY
@@ -109,10 +110,10 @@ def test_timeout_cancels_the_run(
 def test_ctrl_c_cancels_the_run(
     fake: FakeDatabricks, cli: Cli, deployed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupt(seconds: float) -> None:
+    def interrupt(_seconds: float) -> None:  # replaces time.sleep
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(databricks_watch.time, "sleep", interrupt)
+    monkeypatch.setattr(time, "sleep", interrupt)  # watch.py waits with time.sleep
     fake.script_runs(RunScript(hold=True))
     result = cli("run", deployed, "--stage", "staging", "--job", "train")
     assert result.exit_code == 1
@@ -134,7 +135,7 @@ def test_pr_check_is_a_one_time_submitted_run(fake: FakeDatabricks, cli: Cli, sp
     assert fake.workspace.objects[pr_path].object_type == "NOTEBOOK"
 
 
-def test_job_not_deployed_says_to_deploy(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+def test_job_not_deployed_says_to_deploy(cli: Cli, spec: Path) -> None:
     result = cli("run", spec, "--stage", "staging", "--job", "train")
     assert result.exit_code == 1
     assert "is not deployed" in result.output and "mlopsgen deploy" in result.output
@@ -159,7 +160,7 @@ def test_usage_errors_exit_2(
     assert not fake.calls("POST")
 
 
-def test_train_runs_only_in_the_first_stage(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+def test_train_runs_only_in_the_first_stage(cli: Cli, spec: Path) -> None:
     result = cli("run", spec, "--stage", "production", "--job", "train")
     assert result.exit_code == 2
     assert "--stage staging" in result.output

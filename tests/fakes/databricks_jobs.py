@@ -53,7 +53,7 @@ class JobsService:
             raise invalid(f"Job {job_id} does not exist.")
         return job
 
-    def jobs_create(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    def jobs_create(self, _query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         from databricks.sdk.service.jobs import JobsAPI
 
         _check_body(method_fields(JobsAPI.create), body)
@@ -61,7 +61,7 @@ class JobsService:
         _check_job_settings(settings)
         return {"job_id": self.store_job(settings)}
 
-    def jobs_reset(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    def jobs_reset(self, _query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         from databricks.sdk.service.jobs import JobsAPI
 
         _check_body(method_fields(JobsAPI.reset), body)
@@ -72,7 +72,7 @@ class JobsService:
         job["settings"] = json.loads(json.dumps(body["new_settings"]))
         return {}
 
-    def jobs_get(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+    def jobs_get(self, query: dict[str, str], _body: Any) -> dict[str, Any]:
         q = _check_query(query, {"job_id": int, "include_trigger_state": bool, "page_token": str})
         job = self._job(q.get("job_id"))
         answer = {k: v for k, v in job.items() if k != "settings"}
@@ -80,7 +80,7 @@ class JobsService:
         answer["settings"] = with_service_defaults(job["settings"], job["creator_user_name"])
         return page_of_arrays(answer, q.get("page_token"))
 
-    def jobs_list(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+    def jobs_list(self, query: dict[str, str], _body: Any) -> dict[str, Any]:
         types_ = {"expand_tasks": bool, "limit": int, "name": str, "offset": int, "page_token": str}
         q = _check_query(query, types_)
         limit = q.get("limit", self.page_size)
@@ -109,7 +109,8 @@ class JobsService:
         hidden = (*self.list_hides, *(() if expand_tasks else ("tasks", "job_clusters")))
         settings = with_service_defaults(job["settings"], job["creator_user_name"])
         settings = {k: v for k, v in settings.items() if k not in hidden}
-        return json.loads(json.dumps(job | {"settings": settings}))  # type: ignore[no-any-return]
+        copy: dict[str, Any] = json.loads(json.dumps(job | {"settings": settings}))
+        return copy
 
     def _start_run(
         self, job_id: int | None, name: str, tasks: list[dict[str, Any]], params: dict[str, str]
@@ -121,7 +122,7 @@ class JobsService:
         self.runs[run_id] = run
         return run
 
-    def jobs_run_now(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    def jobs_run_now(self, _query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         from databricks.sdk.service.jobs import JobsAPI
 
         _check_body(method_fields(JobsAPI.run_now), body)
@@ -140,7 +141,7 @@ class JobsService:
         if "idempotency_token" in body:
             self._idempotency[body["idempotency_token"]] = run.run_id
 
-    def jobs_submit(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    def jobs_submit(self, _query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         from databricks.sdk.service.jobs import JobsAPI
 
         _check_body(method_fields(JobsAPI.submit), body)
@@ -158,7 +159,7 @@ class JobsService:
             raise invalid(f"Run {run_id} does not exist.")
         return run
 
-    def runs_get(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+    def runs_get(self, query: dict[str, str], _body: Any) -> dict[str, Any]:
         types_ = {
             "run_id": int,
             "include_history": bool,
@@ -170,7 +171,7 @@ class JobsService:
         run.advance()
         return answer
 
-    def runs_get_output(self, query: dict[str, str], body: Any) -> dict[str, Any]:
+    def runs_get_output(self, query: dict[str, str], _body: Any) -> dict[str, Any]:
         run_id = _check_query(query, {"run_id": int}).get("run_id")
         for run in self.runs.values():
             for task in run.tasks:
@@ -184,7 +185,7 @@ class JobsService:
             )
         return run.output(run.tasks[0])
 
-    def runs_cancel(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    def runs_cancel(self, _query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         _check_body({"run_id": int}, body)
         run = self._run(body.get("run_id"))
         if not run.terminal:
@@ -192,6 +193,8 @@ class JobsService:
         return {}
 
 
+# Every handler takes (query, body), as `route` calls it; each reads the one its method carries
+# (GET: query parameters, POST: the JSON body) and names the other with a leading underscore.
 _JOB_ROUTES = {
     ("POST", "/api/2.2/jobs/create"): JobsService.jobs_create,
     ("POST", "/api/2.2/jobs/reset"): JobsService.jobs_reset,

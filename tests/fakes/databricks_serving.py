@@ -104,7 +104,8 @@ class ServingEndpoints:
 
     @staticmethod
     def _public(endpoint: dict[str, Any]) -> dict[str, Any]:
-        return json.loads(json.dumps(endpoint))  # type: ignore[no-any-return]
+        copy: dict[str, Any] = json.loads(json.dumps(endpoint))  # a deep, JSON-shaped copy
+        return copy
 
 
 def _output_config(config: dict[str, Any]) -> dict[str, Any]:

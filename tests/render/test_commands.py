@@ -117,7 +117,8 @@ def test_render_out_with_several_specs_uses_one_folder_each(repo: Path) -> None:
     assert code == 0 and (repo / "single/azure-pipelines.yml").is_file()
 
 
-def test_missing_spec_is_a_usage_error(repo: Path) -> None:
+@pytest.mark.usefixtures("repo")  # for its chdir into a repository with the example specs
+def test_missing_spec_is_a_usage_error() -> None:
     for command in ("render", "check"):
         code, out = cli(command, "nope/model.yaml")
         assert code == 2 and "no such spec file" in out

@@ -57,6 +57,8 @@ def golden_runtime() -> dict[str, bytes]:
 def golden_extension(stored: Path) -> type[SingleFileSnapshotExtension]:
     """A syrupy extension that stores one snapshot as the plain file `stored`."""
 
+    # syrupy calls these classmethods with keyword arguments (test location, index); the
+    # stored path is fixed here instead, so they accept and ignore any keyword.
     class GoldenFile(SingleFileSnapshotExtension):
         file_extension = ""  # the stored name keeps the generated file's own extension
 
@@ -87,7 +89,7 @@ def _check_snapshot(
 
 
 def _spec_cases() -> list[tuple[str, str]]:
-    cases = set()
+    cases: set[tuple[str, str]] = set()
     for name in EXAMPLES:
         cases.update((name, path) for path in spec_files(name))
         if (GOLDEN / name).is_dir():

@@ -72,7 +72,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(
 ) -> None:
     (tmp_path / "f.txt").write_text("old\n")
 
-    def boom(src: str | Path, dst: str | Path) -> None:
+    def boom(_src: str | Path, _dst: str | Path) -> None:  # replaces os.replace
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", boom)
