@@ -163,14 +163,20 @@ def _item(field: _Field, item: str, text: str) -> range:
             low, high = (0 if low == 7 == field.high else low), field.last
         else:
             high = low
-    step = int(match["step"] or 1)
+    step = _int(match["step"] or "1")
     if step == 0 or not field.low <= low <= high <= field.high:
         raise _Unreadable
     return range(low, high + 1, step)
 
 
 def _number(field: _Field, token: str) -> int:
-    return field.low + field.names.index(token.upper()) if token.isalpha() else int(token)
+    return field.low + field.names.index(token.upper()) if token.isalpha() else _int(token)
+
+
+def _int(digits: str) -> int:
+    if len(digits) > 4:  # past every field and step; int() refuses thousands of digits
+        raise _Unreadable
+    return int(digits)
 
 
 def _check_range(field: _Field, text: str, first: str, last: str, low: int, high: int) -> None:

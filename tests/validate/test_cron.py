@@ -112,7 +112,10 @@ def test_unsupported_forms_are_e305_with_their_reason(expression: str, message: 
         "1/2/3 * * * *",
         "*/2-5 * * * *",
         "0 0 * * 1MON",
+        "*/10000 * * * *",  # no field has five digits
+        "1" * 5000 + " * * * *",  # more digits than int() converts
     ],
+    ids=lambda expression: expression[:20],
 )
 def test_malformed_or_out_of_range_items_are_one_sentence(expression: str) -> None:
     with pytest.raises(CronError) as rejected:
