@@ -1,7 +1,9 @@
 """The normalized spec: frozen, fully defaulted, the only thing renderers and commands see.
 
 `build_spec` runs after the schema and semantic layers have passed, so it may assume the
-data has the right shape; defaults are applied here and nowhere else.
+data has the right shape. Defaults are applied here and nowhere else, and they are declared
+once, in the JSON Schema (`schema_defaults`); the one default that depends on another value,
+the workspace folder, comes from `mlopsgen.layout`.
 """
 
 from __future__ import annotations
@@ -12,21 +14,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from mlopsgen.layout import default_workspace_folder
+from mlopsgen.spec.schema import schema_defaults
+
 Registry = Literal["unity-catalog", "workspace"]
 ServingTarget = Literal["databricks-serving", "azureml", "batch"]
-
-# Defaults (documented in the schema's descriptions and the spec reference).
-DEFAULT_SPARK_VERSION = "15.4.x-cpu-ml-scala2.12"
-DEFAULT_NODE_TYPE = "Standard_DS3_v2"
-DEFAULT_WORKERS = 1
-DEFAULT_TIMEOUT_MINUTES = 120
-DEFAULT_MAX_RETRIES = 0
-DEFAULT_TIMEZONE = "UTC"
-DEFAULT_APPROVAL_TIMEOUT_MINUTES = 1440
-DEFAULT_WORKLOAD_SIZE = "Small"
-DEFAULT_AZUREML_INSTANCE_TYPE = "Standard_DS3_v2"
-DEFAULT_AZUREML_INSTANCE_COUNT = 1
-DEFAULT_WORKSPACE_ROOT = "/Shared/mlopsgen"
 
 
 def frozen_map(data: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -165,59 +157,62 @@ class Spec:
 
 def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
     """Turn validated data into the frozen model, applying every default."""
+    data = _defaulted(data, "")
     name = str(data["name"])
-    model = data["model"]
+    model = _defaulted(data["model"], "model")
     serving = data.get("serving")
     return Spec(
         api_version=str(data["apiVersion"]),
         name=name,
-        description=str(data.get("description", "")),
-        owners=tuple(data.get("owners", ())),
-        model=RegisteredModel(name=model["name"], registry=model.get("registry", "unity-catalog")),
-        training=_training(data["training"]),
+        description=str(data["description"]),
+        owners=tuple(data["owners"]),
+        model=RegisteredModel(name=model["name"], registry=model["registry"]),
+        training=_training(_defaulted(data["training"], "training")),
         schedule=_schedule(data.get("schedule")),
-        stages=tuple(_stage(s, name) for s in data["stages"]),
-        serving=_serving(serving) if serving is not None else None,
+        stages=tuple(_stage(_defaulted(s, "stages[]"), name) for s in data["stages"]),
+        serving=_serving(_defaulted(serving, "serving")) if serving is not None else None,
         origin=origin,
     )
 
 
+def _defaulted(node: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """`node` (the object at `where`, e.g. "stages[].approval") with the schema's default for
+    every key it omits."""
+    return {**schema_defaults()[where], **node}
+
+
 def _training(t: Mapping[str, Any]) -> Training:
-    parameters = frozen_map(t.get("parameters"))
+    parameters = frozen_map(t["parameters"])
     pr = t.get("pr_check")
     return Training(
         notebook=posixpath.normpath(str(t["notebook"])),
         parameters=parameters,
-        compute=_compute(t.get("compute")),
-        libraries=tuple(t.get("libraries", ())),
-        timeout_minutes=int(t.get("timeout_minutes", DEFAULT_TIMEOUT_MINUTES)),
-        max_retries=int(t.get("max_retries", DEFAULT_MAX_RETRIES)),
+        compute=_compute(_defaulted(t["compute"], "training.compute")),
+        libraries=tuple(t["libraries"]),
+        timeout_minutes=int(t["timeout_minutes"]),
+        max_retries=int(t["max_retries"]),
         pr_check=(
-            PrCheck(parameters=frozen_map({**parameters, **(pr.get("parameters") or {})}))
-            if pr is not None
-            else None
+            _pr_check(_defaulted(pr, "training.pr_check"), parameters) if pr is not None else None
         ),
     )
 
 
-def _compute(c: Mapping[str, Any] | None) -> Compute:
-    if c is None:
-        cluster = NewCluster(DEFAULT_SPARK_VERSION, DEFAULT_NODE_TYPE, DEFAULT_WORKERS, None, None)
-        return Compute(kind="new_cluster", new_cluster=cluster)
-    if c.get("serverless"):
+def _pr_check(pr: Mapping[str, Any], training_parameters: Mapping[str, str]) -> PrCheck:
+    return PrCheck(parameters=frozen_map({**training_parameters, **pr["parameters"]}))
+
+
+def _compute(c: Mapping[str, Any]) -> Compute:
+    if c["serverless"]:
         return Compute(kind="serverless")
     if "existing_cluster_id" in c:
         return Compute(kind="existing_cluster", existing_cluster_id=str(c["existing_cluster_id"]))
     autoscale = c.get("autoscale")
-    workers = c.get("workers")
-    if autoscale is None and workers is None:
-        workers = DEFAULT_WORKERS
     return Compute(
         kind="new_cluster",
         new_cluster=NewCluster(
-            spark_version=str(c.get("spark_version", DEFAULT_SPARK_VERSION)),
-            node_type=str(c.get("node_type", DEFAULT_NODE_TYPE)),
-            workers=int(workers) if workers is not None else None,
+            spark_version=str(c["spark_version"]),
+            node_type=str(c["node_type"]),
+            workers=None if autoscale else int(c["workers"]),  # the default is for fixed size
             autoscale_min=int(autoscale["min"]) if autoscale else None,
             autoscale_max=int(autoscale["max"]) if autoscale else None,
         ),
@@ -227,19 +222,17 @@ def _compute(c: Mapping[str, Any] | None) -> Compute:
 def _schedule(s: Mapping[str, Any] | None) -> Schedule | None:
     if s is None:
         return None
-    return Schedule(
-        cron=str(s["cron"]),
-        timezone=str(s.get("timezone", DEFAULT_TIMEZONE)),
-        paused=bool(s.get("paused", False)),
-    )
+    s = _defaulted(s, "schedule")
+    return Schedule(cron=str(s["cron"]), timezone=str(s["timezone"]), paused=bool(s["paused"]))
 
 
 def _gate(g: Mapping[str, Any]) -> Gate:
+    g = _defaulted(g, "stages[].gates[]")
     if "compare" in g:
         return ChampionGate(
             metric=str(g["metric"]),
             higher_is_better=bool(g["higher_is_better"]),
-            tolerance=float(g.get("tolerance", 0.0)),
+            tolerance=float(g["tolerance"]),
         )
     return ThresholdGate(
         metric=str(g["metric"]),
@@ -254,20 +247,12 @@ def _stage(s: Mapping[str, Any], spec_name: str) -> Stage:
     return Stage(
         name=str(s["name"]),
         workspace=str(s["workspace"]).rstrip("/"),
-        workspace_folder=str(s.get("workspace_folder", f"{DEFAULT_WORKSPACE_ROOT}/{spec_name}")),
+        workspace_folder=str(s.get("workspace_folder", default_workspace_folder(spec_name))),
         service_connection=s.get("service_connection"),
         variable_group=s.get("variable_group"),
-        gates=tuple(_gate(g) for g in s.get("gates", ())),
+        gates=tuple(_gate(g) for g in s["gates"]),
         approval=(
-            Approval(
-                approvers=tuple(approval["approvers"]),
-                timeout_minutes=int(
-                    approval.get("timeout_minutes", DEFAULT_APPROVAL_TIMEOUT_MINUTES)
-                ),
-                instructions=str(approval.get("instructions", "")),
-            )
-            if approval is not None
-            else None
+            _approval(_defaulted(approval, "stages[].approval")) if approval is not None else None
         ),
         azureml=(
             AzureMLWorkspace(azureml["resource_group"], azureml["workspace"])
@@ -277,19 +262,25 @@ def _stage(s: Mapping[str, Any], spec_name: str) -> Stage:
     )
 
 
+def _approval(a: Mapping[str, Any]) -> Approval:
+    return Approval(
+        approvers=tuple(a["approvers"]),
+        timeout_minutes=int(a["timeout_minutes"]),
+        instructions=str(a["instructions"]),
+    )
+
+
 def _serving(s: Mapping[str, Any]) -> Serving:
     batch_schedule = None
     if s["target"] == "batch" and "cron" in s:
-        batch_schedule = Schedule(
-            cron=str(s["cron"]), timezone=str(s.get("timezone", DEFAULT_TIMEZONE)), paused=False
-        )
+        batch_schedule = Schedule(cron=str(s["cron"]), timezone=str(s["timezone"]), paused=False)
     return Serving(
         target=s["target"],
         endpoint=s.get("endpoint"),
-        workload_size=str(s.get("workload_size", DEFAULT_WORKLOAD_SIZE)),
-        scale_to_zero=bool(s.get("scale_to_zero", True)),
-        instance_type=str(s.get("instance_type", DEFAULT_AZUREML_INSTANCE_TYPE)),
-        instance_count=int(s.get("instance_count", DEFAULT_AZUREML_INSTANCE_COUNT)),
+        workload_size=str(s["workload_size"]),
+        scale_to_zero=bool(s["scale_to_zero"]),
+        instance_type=str(s["instance_type"]),
+        instance_count=int(s["instance_count"]),
         input_table=s.get("input_table"),
         output_table=s.get("output_table"),
         batch_schedule=batch_schedule,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlopsgen import __version__
+from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.layout import JobKind
 from mlopsgen.model import Approval, Spec, Stage
@@ -23,7 +24,6 @@ from mlopsgen.render.header import header_lines
 
 PYTHON_VERSION = "3.11"
 AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy, cluster start
-_MACRO = re.compile(r"\$\(|\$\{\{|\$\[")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # A custom stage condition replaces succeeded(), which also meant "not canceled": without
 # this a deploy stage whose predecessor succeeded would still start after a cancel.
@@ -51,7 +51,7 @@ class DeployStage:
 
 
 def _refuse_macros(label: str, value: str) -> str:
-    if _MACRO.search(value):
+    if MACRO_SYNTAX.search(value):
         raise MlopsgenError(
             f"{label} {value!r} contains Azure Pipelines macro syntax ($(, ${{{{ or $[), "
             "which the pipeline would expand; rename it"

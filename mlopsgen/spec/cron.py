@@ -1,75 +1,201 @@
-"""Standard 5-field cron expressions: the subset mlopsgen accepts and can convert to Quartz.
+"""Standard 5-field cron: the one grammar mlopsgen accepts, parsed once into `Cron`.
 
-Accepted per field: numbers, `*`, lists (`,`), ranges (`-`), steps (`/`), and three-letter
-names in the month (JAN-DEC) and day-of-week (SUN-SAT) fields; day-of-week 0 and 7 are both
-Sunday. Not accepted: `@daily`-style macros, `L`, `W`, `#`, `?`, `H`, a seconds field, and
-an expression that restricts both day-of-month and day-of-week (Unix cron runs when *either*
-matches; Quartz has no such form). `croniter` checks the ranges.
+Validation reports the `CronError` that `parse` raises (E305, or E306 for `EitherDaysError`);
+`mlopsgen.render.quartz` writes the parsed `Cron` as Databricks' Quartz expression. Whatever
+`parse` accepts therefore converts, and fires at the minutes croniter computes for it.
+
+Accepted per field: numbers, `*`, lists (`,`), ranges (`1-5`), steps (`*/15`, `1-30/2`, and
+`5/15` meaning from 5 to the end of the field), and three-letter names in the month (JAN-DEC)
+and day-of-week (SUN-SAT) fields; day-of-week 0 and 7 are both Sunday. Not accepted:
+`@daily`-style macros, `L`, `W`, `#`, `?`, `H`, a seconds field, and two range forms that cron
+readers disagree on: a range that runs backwards (`6-0`: croniter and Quartz wrap it around,
+Vixie cron refuses it) and one that starts and ends at the same value (`5-5`: croniter 7
+reads it as the whole field, Vixie cron as 5).
+
+The two day fields. When both restrict (neither starts with `*`), Vixie cron and croniter run
+the job on a day matching *either*; Quartz has no such form (one day field must be `?`). Only
+when one of them matches every day (`1-31`, `0-6`) is "either" exact: every day, which is how
+`0 3 1-31 * MON` converts. When a field starts with `*` (`*/2`) without being `*`, Vixie cron
+requires *both* fields to match (crontab.guru's "cron bug") while croniter takes either:
+rejected as well. Every other expression has at most one restricting day field.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
-_MONTHS = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
-_DAYS = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _FIELD_SYNTAX = re.compile(r"[0-9A-Za-z*,/-]+")
 _WORD = re.compile(r"[A-Za-z]+")
-_RANGE = re.compile(r"([0-9]+)-([0-9]+)")
+_ITEM = re.compile(
+    r"(?:(?P<star>\*)|(?P<low>[0-9]+|[A-Za-z]+)(?:-(?P<high>[0-9]+|[A-Za-z]+))?)"
+    r"(?:/(?P<step>[0-9]+))?"
+)
+
+Values = frozenset[int] | None  # the values a field matches; None: every value
 
 
-class CronFields(NamedTuple):
-    minute: str
-    hour: str
-    day_of_month: str
-    month: str
-    day_of_week: str
+class _Field(NamedTuple):
+    name: str
+    low: int
+    high: int  # the highest value written (day-of-week: 7, another Sunday)
+    last: int  # where `*` and `5/n` end (day-of-week: 6)
+    names: tuple[str, ...]  # names[i] stands for low + i
 
 
-def split(expression: str) -> CronFields:
-    """The five fields of an expression that `problem` accepted."""
-    fields = expression.split()
-    return CronFields(*fields)
+_FIELDS = (
+    _Field("minute", 0, 59, 59, ()),
+    _Field("hour", 0, 23, 23, ()),
+    _Field("day-of-month", 1, 31, 31, ()),
+    _Field("month", 1, 12, 12, _MONTHS),
+    _Field("day-of-week", 0, 7, 6, _DAYS),
+)
 
 
-@lru_cache(maxsize=256)  # schedules repeat across specs; croniter's parse costs ~0.2 ms
-def problem(expression: str) -> str | None:
-    """Why `expression` is not an accepted 5-field cron, or None when it is."""
+@dataclass(frozen=True)
+class Cron:
+    """When an accepted expression fires. At most one of the day fields restricts, so a day
+    matches when its month, day of month and day of week all do."""
+
+    minutes: Values
+    hours: Values
+    days_of_month: Values  # 1..31
+    months: Values  # 1..12
+    days_of_week: Values  # 0 (Sunday) .. 6
+
+
+class CronError(ValueError):
+    """Not an accepted 5-field cron expression; the message names the field and the fix."""
+
+
+class EitherDaysError(CronError):
+    """A valid cron whose days ("either field matches") have no Quartz form."""
+
+
+class _Problem(Exception):
+    """What is wrong with one field; `parse` prefixes the expression."""
+
+
+class _Unreadable(Exception):
+    """A malformed or out-of-range item: reported with one general sentence."""
+
+
+@lru_cache(maxsize=256)  # schedules repeat across specs and are read by validate and render
+def parse(expression: str) -> Cron:
+    """The schedule `expression` describes; raises CronError when it is not accepted."""
     fields = expression.split()
     if len(fields) != 5:
-        return (
+        raise CronError(
             f"'{expression}' has {len(fields)} field{'' if len(fields) == 1 else 's'}; "
             "write 5: minute hour day-of-month "
             'month day-of-week, e.g. "0 3 * * 1"'
         )
-    for name, field in zip(FIELD_NAMES, fields, strict=True):
-        reason = _field_problem(name, field)
-        if reason:
-            return f"'{expression}': {reason}"
-    from croniter import croniter  # 50 ms to import: only when a spec has a cron
-
-    if not croniter.is_valid(expression):
-        return f"'{expression}' is not a valid cron expression (check each field's range)"
-    return None
-
-
-def restricts_both_days(expression: str) -> bool:
-    """True for `0 3 1 * MON`: Unix cron fires on either day; Quartz cannot express that."""
-    fields = split(expression)
-    return fields.day_of_month != "*" and fields.day_of_week != "*"
+    try:
+        for field, text in zip(_FIELDS, fields, strict=True):
+            _check_lexical(field, text)
+        values = _field_values(fields)
+    except _Problem as problem:
+        raise CronError(f"'{expression}': {problem}") from None
+    except _Unreadable:
+        msg = f"'{expression}' is not a valid cron expression (check each field's range)"
+        raise CronError(msg) from None
+    days_of_month, days_of_week = _days(expression, fields, values[2], values[4])
+    return Cron(values[0], values[1], days_of_month, values[3], days_of_week)
 
 
-def _field_problem(name: str, field: str) -> str | None:
-    if not _FIELD_SYNTAX.fullmatch(field):
-        return f"{name} field '{field}' may only use digits, names, '*', ',', '-' and '/'"
-    allowed = _MONTHS if name == "month" else _DAYS if name == "day-of-week" else set()
-    for word in _WORD.findall(field):
-        if word.upper() not in allowed:
-            return f"{name} field '{field}': '{word}' is not allowed here"
-    for low, high in _RANGE.findall(field):
-        if int(low) > int(high):  # croniter wraps around; Quartz and most readers do not
-            return f"{name} field '{field}': the range {low}-{high} runs backwards"
-    return None
+def _check_lexical(field: _Field, text: str) -> None:
+    if not _FIELD_SYNTAX.fullmatch(text):
+        raise _Problem(
+            f"{field.name} field '{text}' may only use digits, names, '*', ',', '-' and '/'"
+        )
+    for word in _WORD.findall(text):
+        if word.upper() not in field.names:
+            raise _Problem(f"{field.name} field '{text}': '{word}' is not allowed here")
+
+
+def _field_values(fields: list[str]) -> list[Values]:
+    """Each field's values. A range that runs backwards or names one value is reported as
+    such, before any malformed or out-of-range item elsewhere."""
+    values: list[Values] = []
+    unreadable = False
+    for field, text in zip(_FIELDS, fields, strict=True):
+        try:
+            values.append(_values(field, text))
+        except _Unreadable:
+            unreadable = True
+            values.append(None)
+    if unreadable:
+        raise _Unreadable
+    return values
+
+
+def _values(field: _Field, text: str) -> Values:
+    found: set[int] = set()
+    unreadable = False
+    for item in text.split(","):
+        try:
+            found.update(_item(field, item, text))
+        except _Unreadable:
+            unreadable = True  # read on: a backwards range later in the field says more
+    if unreadable:
+        raise _Unreadable
+    if field.high == 7:  # day-of-week: 7 is another Sunday
+        found = {0 if v == 7 else v for v in found}
+    return None if found == set(range(field.low, field.last + 1)) else frozenset(found)
+
+
+def _item(field: _Field, item: str, text: str) -> range:
+    match = _ITEM.fullmatch(item)
+    if match is None:
+        raise _Unreadable
+    if match["star"]:
+        low, high = field.low, field.last
+    else:
+        low = _number(field, match["low"])
+        if match["high"] is not None:
+            high = _number(field, match["high"])
+            _check_range(field, text, match["low"], match["high"], low, high)
+        elif match["step"] is not None:  # `5/15`: from 5 to the end of the field
+            low, high = (0 if low == 7 == field.high else low), field.last
+        else:
+            high = low
+    step = _int(match["step"] or "1")
+    if step == 0 or not field.low <= low <= high <= field.high:
+        raise _Unreadable
+    return range(low, high + 1, step)
+
+
+def _number(field: _Field, token: str) -> int:
+    return field.low + field.names.index(token.upper()) if token.isalpha() else _int(token)
+
+
+def _int(digits: str) -> int:
+    if len(digits) > 4:  # past every field and step; int() refuses thousands of digits
+        raise _Unreadable
+    return int(digits)
+
+
+def _check_range(field: _Field, text: str, first: str, last: str, low: int, high: int) -> None:
+    where = f"{field.name} field '{text}': the range {first}-{last}"
+    if low > high:  # croniter wraps around; Vixie cron refuses it
+        hint = f"; Sunday is also 7: write {low}-7" if field.high == 7 and high == 0 else ""
+        raise _Problem(f"{where} runs backwards{hint}")
+    if low == high:  # croniter 7 reads `5-5` as the whole field; Vixie cron as 5
+        raise _Problem(f"{where} starts and ends at the same value; write {first} alone")
+
+
+def _days(expression: str, fields: list[str], dom: Values, dow: Values) -> tuple[Values, Values]:
+    """(days of month, days of week) with at most one of them restricting; see the module."""
+    dom_text, dow_text = fields[2], fields[4]
+    if dom_text == "*" or dow_text == "*":
+        return dom, dow  # the `*` field is None: the other one alone decides
+    if "*" not in dom_text + dow_text and (dom is None or dow is None):
+        return None, None  # either field matches, and one of them matches every day
+    raise EitherDaysError(
+        f"'{expression}' restricts both day-of-month and day-of-week, which cron reads "
+        "as 'either' and Databricks (Quartz) cannot express; set one of them to '*'"
+    )

@@ -94,7 +94,7 @@ class _Compiler:
             raise Unsupported(ref)
         name = ref[len("#/$defs/") :]
         if name not in self.refs:
-            self.refs[name] = lambda v: False  # placeholder against recursion while compiling
+            self.refs[name] = lambda _: False  # placeholder against recursion while compiling
             self.refs[name] = self.compile(self.root["$defs"][name])
         return lambda v: self.refs[name](v)
 

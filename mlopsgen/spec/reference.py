@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlopsgen.spec.schema import schema_document
+from mlopsgen.spec.schema import resolve, schema_document
 
 Row = tuple[str, str, str, str, str]  # key, type, required, default, description
 
@@ -57,10 +57,10 @@ def render_reference(schema: Mapping[str, Any] | None = None) -> str:
 
 
 def _rows(root: Mapping[str, Any], node: Mapping[str, Any], prefix: str) -> Iterator[Row]:
-    node = _resolve(root, node)
+    node = resolve(root, node)
     required = set(node.get("required", ()))
     for key, sub in node.get("properties", {}).items():
-        sub = _resolve(root, sub)
+        sub = resolve(root, sub)
         name = f"{prefix}{key}"
         yield (
             f"`{name}`",
@@ -75,23 +75,15 @@ def _rows(root: Mapping[str, Any], node: Mapping[str, Any], prefix: str) -> Iter
 def _children(root: Mapping[str, Any], sub: Mapping[str, Any], name: str) -> Iterator[Row]:
     if "properties" in sub:
         yield from _rows(root, sub, f"{name}.")
-    items = _resolve(root, sub.get("items", {}))
+    items = resolve(root, sub.get("items", {}))
     if "properties" in items:
         yield from _rows(root, items, f"{name}[].")
     for variant in items.get("oneOf", ()):
-        variant = _resolve(root, variant)
+        variant = resolve(root, variant)
         yield from _rows(root, variant, f"{name}[] ({variant['title']}).")
     extra = sub.get("additionalProperties")
     if isinstance(extra, dict) and "type" in extra:
         yield f"`{name}.<name>`", _type(root, extra), "", "", extra["description"]
-
-
-def _resolve(root: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = node.get("$ref")
-    if not isinstance(ref, str):
-        return node
-    target = root["$defs"][ref.rsplit("/", 1)[1]]
-    return {**_resolve(root, target), **{k: v for k, v in node.items() if k != "$ref"}}
 
 
 def _type(root: Mapping[str, Any], sub: Mapping[str, Any]) -> str:
@@ -101,7 +93,7 @@ def _type(root: Mapping[str, Any], sub: Mapping[str, Any]) -> str:
         return " or ".join(f"`{v}`" for v in sub["enum"])
     kind = sub.get("type", "")
     if kind == "array":
-        return f"list of {_type(root, _resolve(root, sub.get('items', {}))) or 'mapping'}"
+        return f"list of {_type(root, resolve(root, sub.get('items', {}))) or 'mapping'}"
     if kind == "object" and isinstance(sub.get("additionalProperties"), dict):
         return "map of string"
     names = {"object": "mapping", "integer": "integer", "number": "number"}

@@ -51,6 +51,46 @@ def schema_document() -> dict[str, Any]:
     return loaded
 
 
+def resolve(root: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`node` with its local `$ref` (`#/$defs/<name>`) replaced by the definition's keys."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return node
+    target = root["$defs"][ref.rsplit("/", 1)[1]]
+    return {**resolve(root, target), **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+@cache
+def schema_defaults() -> Mapping[str, Mapping[str, Any]]:
+    """Every `default` in the schema, by the object whose key it is: `{"training":
+    {"timeout_minutes": 120, ...}, "stages[].approval": {...}, "": {"owners": []}, ...}`.
+
+    The schema is where defaults are declared; `mlopsgen.model` applies them (and the spec
+    reference shows them). Read-only: the values are the parsed schema's own objects.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    _collect_defaults(schema_document(), schema_document(), "", found)
+    return found
+
+
+def _collect_defaults(
+    root: Mapping[str, Any], node: Mapping[str, Any], where: str, found: dict[str, dict[str, Any]]
+) -> None:
+    node = resolve(root, node)
+    for variant in (*node.get("oneOf", ()), *node.get("anyOf", ()), *node.get("allOf", ())):
+        _collect_defaults(root, variant, where, found)  # alternatives of one object
+    for key, sub in node.get("properties", {}).items():
+        sub = resolve(root, sub)
+        if "default" in sub:
+            known = found.setdefault(where, {})
+            if known.get(key, sub["default"]) != sub["default"]:
+                raise ValueError(f"the schema gives {where}.{key} two different defaults")
+            known[key] = sub["default"]
+        _collect_defaults(root, sub, f"{where}.{key}" if where else key, found)
+    if isinstance(node.get("items"), Mapping):
+        _collect_defaults(root, node["items"], f"{where}[]", found)
+
+
 @cache
 def _validator() -> Draft202012Validator:
     # Built once per process: compiling the schema's references costs more than validating.

@@ -118,25 +118,12 @@ def cron_rules(data: dict[str, Any]) -> Iterator[Finding]:
         expression = text(as_map(data.get(path[0])).get(path[1]))
         if expression is None:
             continue
-        reason = cron.problem(expression)
-        if reason:
-            yield Finding(path, "E305", reason)
-        elif cron.restricts_both_days(expression):
-            msg = (
-                f"'{expression}' restricts both day-of-month and day-of-week, which cron reads "
-                "as 'either' and Databricks (Quartz) cannot express; set one of them to '*'"
-            )
-            yield Finding(path, "E306", msg)
-        elif (reason := _quartz_problem(expression)) is not None:
-            yield Finding(path, "E306", f"'{expression}' has no Databricks schedule form: {reason}")
-
-
-def _quartz_problem(expression: str) -> str | None:
-    """The renderer's own converter has the last word, so validate never passes a cron that
-    render would then refuse."""
-    from mlopsgen.render.quartz import unsupported_reason
-
-    return unsupported_reason(expression)
+        try:
+            cron.parse(expression)
+        except cron.EitherDaysError as exc:
+            yield Finding(path, "E306", str(exc))
+        except cron.CronError as exc:
+            yield Finding(path, "E305", str(exc))
 
 
 def timezone_rules(data: dict[str, Any]) -> Iterator[Finding]:

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.spec import leaks
 from mlopsgen.spec.findings import DataPath, Finding
 from mlopsgen.spec.shape import as_map, dict_items, text
 
-_MACRO = re.compile(r"\$\(|\$\{\{|\$\[")
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
@@ -46,7 +46,7 @@ def _scalars(
 def pipeline_strings(data: dict[str, Any]) -> Iterator[Finding]:
     """Strings copied into azure-pipelines.yml, where Azure DevOps expands macros."""
     for path, value, multi_line in _pipeline_fields(data):
-        macro = _MACRO.search(value)
+        macro = MACRO_SYNTAX.search(value)
         if macro:
             msg = (
                 f"contains '{macro.group()}', Azure Pipelines macro syntax that Azure DevOps "

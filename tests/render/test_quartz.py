@@ -1,22 +1,28 @@
 """5-field cron -> Quartz: the Quartz output fires at exactly the croniter times of the input.
 
-The Quartz side is evaluated by a small evaluator written here from the Quartz syntax
-(seconds first, weekdays 1=SUN..7=SAT, `?`, `L`, `d#n`, `dL`), independent of the converter.
+Only expressions that validation accepts reach the converter (`mlopsgen.spec.cron.parse` is
+the one grammar); what it rejects is tested in tests/validate/test_cron.py. The Quartz side is
+evaluated by a small evaluator written here from the Quartz syntax (seconds first, weekdays
+1=SUN..7=SAT, `?`), independent of the converter; `quartz-cron-checker` checks validity.
 """
 
 from __future__ import annotations
 
-import calendar
 from datetime import datetime, timedelta
 
 import pytest
 from croniter import croniter
-from quartz_cron_checker import QuartzCronChecker
+from croniter.croniter import CroniterBadDateError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from quartz_cron_checker import QuartzCronChecker  # type: ignore[import-untyped]
 
-from mlopsgen.render.quartz import QuartzConversionError, to_quartz, unsupported_reason
+from mlopsgen.render.quartz import to_quartz
+from mlopsgen.spec.cron import CronError, parse
 
 FIRES = 200
 START = datetime(2025, 1, 1, 0, 0)
+UNTIL = datetime(2065, 1, 1)  # a horizon, for schedules that fire rarely or never (Feb 30)
 
 CRONS = [
     "0 3 * * 1",  # the wine-quality schedule: Mondays 03:00
@@ -31,46 +37,51 @@ CRONS = [
     "0 12 * * sat,sun",
     "0 12 * * 6,0",
     "0 12 * * 5-7",  # Friday to Sunday through 7
+    "0 12 * * 6-7",
     "0 12 * * */2",
     "0 12 * * 1-5/2",
+    "0 12 * * 1-7/2",  # 7 is Sunday: Mon, Wed, Fri, Sun
+    "0 12 * * 7/2",  # from Sunday, every other day of the week
     "0 12 * * tue,thu",
     "0 0 1 * *",
     "0 0 1,15 * *",
     "0 0 1-7 * *",
     "0 0 */10 * *",
+    "0 0 5/10 * *",  # from the 5th to the end of the month, every 10 days
     "0 0 31 * *",
     "0 0 29 2 *",  # leap days only
-    "0 0 L * *",  # last day of the month
     "0 8 * jan *",
     "0 8 1 jan,jul *",
     "0 8 * JAN-MAR mon",
     "0 8 15 */3 *",
     "0 8 * 6-8 sat",
     "0 8 1 dec *",
+    "0 8 1 1/4 *",
     "5,35 * * * *",
     "0-10/5 2 * * *",
     "59 23 * * *",
+    "59/15 * * * *",  # from minute 59 to the end of the hour: 59 only
+    "5/20 * * * *",
     "0 */6 * * *",
     "0 9-17 * * mon-fri",
     "0 9-17/4 * * 1-5",
     "*/7 * * * *",
+    "*/90 * * * *",  # a step beyond the field: the first value only
     "1-59/13 0 1 * *",
     "0 0 * * *",
     "* * * * *",
     "0 0 1-31 * 1",  # day-of-month lists every day: cron's "either" rule means every day
+    "0 0 1 * 0-6",  # likewise through day-of-week
+    "0 0 1-31 * 0-7",
     "0 0 * * 0-6",
     "0 0 * * 1-7",
-    "0 0 * * 5#2",  # second Friday
-    "0 0 * * fri#3",
-    "0 0 * * L5",  # last Friday
+    "0 0 * * 1-5,*/2",  # every day of the week, written as a list
     "45 4 * feb-nov/3 wed",
-    "0 0 ? * 3",
+    "007 05 * * *",  # leading zeros
 ]
 
 
 # --- an independent Quartz evaluator -------------------------------------------------------
-
-_DOW = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 
 
 def _numbers(field: str, low: int, high: int) -> set[int]:
@@ -95,16 +106,9 @@ def _quartz_dow(day: datetime) -> int:
 
 def _day_matches(dom: str, dow: str, day: datetime) -> bool:
     assert (dom == "?") != (dow == "?"), "Quartz needs ? in exactly one day field"
-    last = calendar.monthrange(day.year, day.month)[1]
     if dow == "?":
-        return day.day == last if dom == "L" else day.day in _numbers(dom, 1, 31)
-    weekday = _quartz_dow(day)
-    if "#" in dow:
-        wanted, nth = (int(x) for x in dow.split("#"))
-        return weekday == wanted and (day.day - 1) // 7 + 1 == nth
-    if dow.endswith("L"):
-        return weekday == int(dow[:-1]) and day.day + 7 > last
-    return weekday in _numbers(dow, 1, 7)
+        return day.day in _numbers(dom, 1, 31)
+    return _quartz_dow(day) in _numbers(dow, 1, 7)
 
 
 def quartz_fires(expression: str, start: datetime, count: int) -> list[datetime]:
@@ -115,7 +119,7 @@ def quartz_fires(expression: str, start: datetime, count: int) -> list[datetime]
     month_set = _numbers(months, 1, 12)
     fires: list[datetime] = []
     day = start.replace(hour=0, minute=0)
-    while len(fires) < count:
+    while len(fires) < count and day < UNTIL:
         if day.month in month_set and _day_matches(dom, dow, day):
             for hour in hour_set:
                 for minute in minute_set:
@@ -128,10 +132,25 @@ def quartz_fires(expression: str, start: datetime, count: int) -> list[datetime]
 
 def cron_fires(expression: str, start: datetime, count: int) -> list[datetime]:
     it = croniter(expression, start)
-    return [it.get_next(datetime) for _ in range(count)]
+    fires: list[datetime] = []
+    try:
+        while len(fires) < count and (moment := it.get_next(datetime)) < UNTIL:
+            fires.append(moment)
+    except CroniterBadDateError:  # no date at all (e.g. February 30th)
+        pass
+    return fires
 
 
-# --- tests ---------------------------------------------------------------------------------
+def assert_same_fires(cron: str) -> None:
+    quartz = to_quartz(cron)
+    QuartzCronChecker.from_cron_string(quartz).validate()
+    assert quartz_fires(quartz, START, FIRES) == cron_fires(cron, START, FIRES), quartz
+    # The same days with one fire each: hundreds of days, whatever the minute fields say.
+    days = "0 0 " + cron.split(maxsplit=2)[2]
+    assert quartz_fires(to_quartz(days), START, FIRES) == cron_fires(days, START, FIRES), days
+
+
+# --- the table -----------------------------------------------------------------------------
 
 
 def test_the_table_is_big_enough() -> None:
@@ -139,14 +158,14 @@ def test_the_table_is_big_enough() -> None:
 
 
 @pytest.mark.parametrize("cron", CRONS)
-def test_quartz_fires_at_the_same_times(cron: str) -> None:
-    quartz = to_quartz(cron)
-    assert quartz_fires(quartz, START, FIRES) == cron_fires(cron, START, FIRES), quartz
+def test_validation_accepts_the_table(cron: str) -> None:
+    parse(cron)
+    assert croniter.is_valid(cron)
 
 
 @pytest.mark.parametrize("cron", CRONS)
-def test_quartz_output_is_valid_quartz(cron: str) -> None:
-    QuartzCronChecker.from_cron_string(to_quartz(cron)).validate()
+def test_quartz_fires_at_the_same_times(cron: str) -> None:
+    assert_same_fires(cron)
 
 
 @pytest.mark.parametrize(
@@ -157,25 +176,71 @@ def test_quartz_output_is_valid_quartz(cron: str) -> None:
         ("0 0 * * 0", "0 0 0 ? * 1"),
         ("*/15 * * * *", "0 0,15,30,45 * * * ?"),
         ("0 0 1 * *", "0 0 0 1 * ?"),
-        ("0 0 * * 5#2", "0 0 0 ? * 6#2"),
+        ("0 0 1-31 * 1", "0 0 0 * * ?"),
+        ("0 8 * JAN-MAR mon", "0 0 8 ? 1,2,3 2"),
+        ("0 0 * * 1-5,*/2", "0 0 0 * * ?"),
     ],
 )
 def test_known_conversions(cron: str, quartz: str) -> None:
     assert to_quartz(cron) == quartz
 
 
-@pytest.mark.parametrize("cron", ["0 0 1 * 1", "0 0 1,15 * mon-fri", "0 0 */2 * 5"])
-def test_both_day_fields_restricted_is_rejected(cron: str) -> None:
-    with pytest.raises(QuartzConversionError, match="both day-of-month and day-of-week"):
+@pytest.mark.parametrize("cron", ["0 0 1 * 1", "0 0 * * 5#2", "0 0 L * *", "@daily", "61 * * * *"])
+def test_what_validation_rejects_does_not_convert(cron: str) -> None:
+    with pytest.raises(CronError) as rejected:
+        parse(cron)
+    with pytest.raises(CronError) as refused:
         to_quartz(cron)
-    reason = unsupported_reason(cron)
-    assert reason is not None and "restrict only one" in reason
+    assert str(refused.value) == str(rejected.value)
 
 
-@pytest.mark.parametrize("cron", ["@daily", "0 0 * *", "0 0 1W * *", "61 0 * * *"])
-def test_other_unsupported_expressions_are_rejected(cron: str) -> None:
-    assert unsupported_reason(cron) is not None
+# --- every accepted form -------------------------------------------------------------------
+
+# (low, high, names) per field; day-of-week also takes 7 for Sunday.
+_FIELDS = [
+    (0, 59, ()),
+    (0, 23, ()),
+    (1, 31, ()),
+    (1, 12, ("jan", "FEB", "Mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "DEC")),
+    (0, 7, ("sun", "MON", "Tue", "wed", "thu", "fri", "sat")),
+]
 
 
-def test_supported_expressions_have_no_reason() -> None:
-    assert unsupported_reason("0 3 * * 1") is None
+@st.composite
+def field_text(draw: st.DrawFn, index: int) -> str:
+    low, high, names = _FIELDS[index]
+
+    def written(number: int) -> str:
+        if names and low <= number < low + len(names) and draw(st.booleans()):
+            return names[number - low]
+        return str(number)
+
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        first, last = sorted(draw(st.integers(low - 1, high + 1)) for _ in range(2))
+        step = draw(st.integers(0, high - low + 2))
+        form = draw(st.sampled_from(["*", "*/{s}", "{a}", "{a}-{b}", "{a}-{b}/{s}", "{a}/{s}"]))
+        items.append(form.format(a=written(first), b=written(last), s=step))
+    return ",".join(items)
+
+
+@st.composite
+def expressions(draw: st.DrawFn) -> str:
+    fields = [draw(field_text(i)) for i in range(5)]
+    for day_field in (2, 4):  # mostly one unrestricted day field, as schedules are written
+        if draw(st.integers(0, 2)) > 0:
+            fields[day_field] = "*"
+    return " ".join(fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(expressions())
+def test_every_accepted_expression_fires_like_croniter(cron: str) -> None:
+    try:
+        parse(cron)
+    except CronError:
+        with pytest.raises(CronError):
+            to_quartz(cron)
+        return
+    assert croniter.is_valid(cron), cron
+    assert_same_fires(cron)

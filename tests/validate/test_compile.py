@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlopsgen import model
+from mlopsgen import layout, model
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin
 from mlopsgen.spec.compile import compile_spec, compile_text, repo_origin
@@ -27,21 +27,16 @@ def compile_minimal(text: str = MINIMAL, exists: bool = True) -> model.Spec | No
 
 
 def test_defaults_are_applied_in_the_model() -> None:
+    """Every default against the schema is in test_defaults.py; here, a minimal spec."""
     spec = compile_minimal()
     assert spec is not None
-    assert spec.model.registry == "unity-catalog"
-    assert spec.training.timeout_minutes == model.DEFAULT_TIMEOUT_MINUTES
-    assert spec.training.max_retries == 0
-    assert spec.training.compute == model.Compute(
-        kind="new_cluster",
-        new_cluster=model.NewCluster(
-            model.DEFAULT_SPARK_VERSION, model.DEFAULT_NODE_TYPE, 1, None, None
-        ),
-    )
+    assert spec.training.compute.kind == "new_cluster"
+    assert spec.training.compute.new_cluster is not None
+    assert spec.training.compute.new_cluster.workers == 1
     assert spec.schedule is None and spec.serving is None and spec.training.pr_check is None
     stage = spec.stages[0]
     assert stage.workspace == "https://adb-1.1.azuredatabricks.net"
-    assert stage.workspace_folder == "/Shared/mlopsgen/demo-model"
+    assert stage.workspace_folder == layout.default_workspace_folder("demo-model")
     assert (stage.service_connection, stage.variable_group) == (None, "vg")
 
 
