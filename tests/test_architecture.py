@@ -17,16 +17,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mlopsgen"
 # Leaf modules every part may use.
-_BASE = {"__init__", "errors", "layout", "resources"}
+_BASE = {"__init__", "errors", "layout", "resources", "azure_devops"}
 # For each part of the package, the other parts it may import at run time.
 ALLOWED: dict[str, set[str]] = {
     "__init__": set(),
     "__main__": {"cli"},
     "errors": set(),
     "resources": set(),
+    "azure_devops": set(),
     "layout": {"runtime"},
     "runtime": set(),  # ships to the cluster alone: the standard library only
-    "spec": _BASE | {"model", "runtime", "render"},  # compile builds the model; TODO cron
+    "spec": _BASE | {"model", "runtime", "azure_devops"},  # compile builds the model
     "model": _BASE | {"spec"},  # defaults come from the schema
     "render": _BASE | {"model", "runtime", "spec"},
     "writer": _BASE | {"model", "render"},
