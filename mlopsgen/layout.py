@@ -31,8 +31,10 @@ SPEC_JOB_KINDS: frozenset[str] = frozenset({"train", "pr-check"})
 IDENTITY_TAG = "mlopsgen-id"
 # The user's training task in the train and pr-check jobs.
 TRAIN_TASK_KEY = "train"
-# The deploy job's only parameter: the model version to gate, promote and serve.
+# The deploy job's parameters: the model version to gate, serve and promote, and whether
+# this is a normal deploy or a rollback (values: mlopsgen.runtime.contract.DEPLOY_MODES).
 MODEL_VERSION_PARAMETER = "model_version"
+DEPLOY_MODE_PARAMETER = "deploy_mode"
 # The output variable `mlopsgen run --job train` publishes from the pipeline step `train`,
 # which the deploy stages read as `stageDependencies.Train.train.outputs['train.<name>']`.
 TRAIN_STEP = "train"

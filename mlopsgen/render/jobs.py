@@ -100,10 +100,12 @@ def pr_check_job(spec: Spec) -> JobPlan:
 
 
 def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
+    """gate -> [deploy_serving -> smoke_test] -> promote: the stage's alias (and `champion`
+    on the last stage) moves only after the candidate is served and answered the smoke test,
+    so a failed serving or smoke test leaves every alias where it was."""
     placement = compute.runtime(spec.training.compute)
     steps: list[tuple[str, dict[str, str], int]] = [
         (contract.GATE, tasks.gate(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
-        (contract.PROMOTE, tasks.promote(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
     ]
     serving = spec.serving
     if serving is not None and serving.target != "batch":
@@ -113,6 +115,7 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
             steps.append(
                 (contract.SMOKE_TEST, tasks.smoke_test(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS)
             )
+    steps.append((contract.PROMOTE, tasks.promote(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS))
     chain = tuple(
         TaskPlan(
             key=key,
@@ -129,7 +132,10 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
         stage=stage,
         tasks=chain,
         placement=placement,
-        parameters=({"name": layout.MODEL_VERSION_PARAMETER, "default": ""},),
+        parameters=(
+            {"name": layout.MODEL_VERSION_PARAMETER, "default": ""},
+            {"name": layout.DEPLOY_MODE_PARAMETER, "default": contract.MODE_DEPLOY},
+        ),
     )
 
 

@@ -15,8 +15,9 @@ from mlopsgen.runtime import contract
 
 # Databricks dynamic value references, resolved by the Jobs service when a task starts.
 JOB_MODEL_VERSION = f"{{{{job.parameters.{layout.MODEL_VERSION_PARAMETER}}}}}"
+JOB_DEPLOY_MODE = f"{{{{job.parameters.{layout.DEPLOY_MODE_PARAMETER}}}}}"
 JOB_START_TIME_MS = "{{job.start_time.timestamp_ms}}"
-_JOB_REFERENCES = frozenset({JOB_MODEL_VERSION, JOB_START_TIME_MS})
+_JOB_REFERENCES = frozenset({JOB_MODEL_VERSION, JOB_DEPLOY_MODE, JOB_START_TIME_MS})
 TABLE_FORMAT = "delta"  # batch output on Databricks; local tests pass parquet
 
 
@@ -49,12 +50,19 @@ def gates_json(stage: Stage) -> str:
 
 
 def train_parameters(spec: Spec, *, pr: bool) -> dict[str, str]:
-    """The user's training notebook: its parameters plus the mode it runs in."""
+    """The user's training notebook: its parameters, the mode it runs in, and the model's
+    name and registry (written once, in model.yaml)."""
     training = spec.training
+    given = training.parameters
     if pr:
         assert training.pr_check is not None
-        return {**training.pr_check.parameters, "mlopsgen_mode": "pr"}
-    return {**training.parameters, "mlopsgen_mode": "train"}
+        given = training.pr_check.parameters
+    return {
+        **given,
+        contract.TRAINING_MODE: "pr" if pr else "train",
+        contract.TRAINING_MODEL_NAME: spec.model.name,
+        contract.TRAINING_REGISTRY: spec.model.registry,
+    }
 
 
 def candidate(spec: Spec) -> dict[str, str]:
@@ -73,6 +81,7 @@ def gate(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.STAGE: stage.name,
         contract.MODEL_VERSION: JOB_MODEL_VERSION,
         contract.GATES: gates_json(stage),
+        contract.DEPLOY_MODE: JOB_DEPLOY_MODE,
     }
 
 
@@ -83,7 +92,18 @@ def promote(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.STAGE: stage.name,
         contract.MODEL_VERSION: JOB_MODEL_VERSION,
         contract.FINAL_STAGE: _flag(stage == spec.stages[-1]),
+        contract.DEPLOY_MODE: JOB_DEPLOY_MODE,
+        # what promote puts live before it moves the stage's alias ('' for batch serving)
+        contract.TARGET: spec.serving.target if spec.serving is not None else "",
+        contract.ENDPOINT: _endpoint_or_blank(spec, stage),
     }
+
+
+def _endpoint_or_blank(spec: Spec, stage: Stage) -> str:
+    serving = spec.serving
+    if serving is None or serving.endpoint is None:
+        return ""
+    return endpoint_name(spec, stage)
 
 
 def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
@@ -113,6 +133,10 @@ def smoke_test(spec: Spec, stage: Stage) -> dict[str, str]:
     # Azure ML scoring URIs are only known once the endpoint exists: the runtime looks it up.
     url = f"{stage.workspace}/serving-endpoints/{name}/invocations"
     return {
+        contract.MODEL_NAME: spec.model.name,
+        contract.REGISTRY: spec.model.registry,
+        contract.STAGE: stage.name,
+        contract.MODEL_VERSION: JOB_MODEL_VERSION,
         contract.TARGET: serving.target,
         contract.ENDPOINT: name,
         contract.ENDPOINT_URL: url if serving.target == "databricks-serving" else "",

@@ -52,14 +52,36 @@ REQUEST_FILE = "request_file"
 INPUT_TABLE = "input_table"
 OUTPUT_TABLE = "output_table"
 TABLE_FORMAT = "table_format"
+# How the deploy job treats the version it is given: a normal deploy, or a rollback to an
+# earlier version on purpose (threshold gates still apply; the champion comparison does not).
+DEPLOY_MODE = "deploy_mode"
+MODE_DEPLOY = "deploy"
+MODE_ROLLBACK = "rollback"
+DEPLOY_MODES = (MODE_DEPLOY, MODE_ROLLBACK)
+
+# The parameters mlopsgen passes to the user's training notebook, beside the spec's own
+# `training.parameters` (whose names may not start with `mlopsgen_`): the model's name and
+# registry come from model.yaml, so the notebook never hard-codes them.
+TRAINING_MODE = "mlopsgen_mode"  # "train", or "pr" in the pull-request check (register nothing)
+TRAINING_MODEL_NAME = "mlopsgen_model_name"
+TRAINING_REGISTRY = "mlopsgen_registry"
 
 # For each task, the exact `base_parameters` keys its job task passes, in this order.
 TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
     # training job, after the user's notebook: resolve and hand over the candidate version
     CANDIDATE: (MODEL_NAME, REGISTRY, TRAIN_TASK_KEY, JOB_START_TIME_MS),
     # per-stage deploy job
-    GATE: (MODEL_NAME, REGISTRY, STAGE, MODEL_VERSION, GATES),
-    PROMOTE: (MODEL_NAME, REGISTRY, STAGE, MODEL_VERSION, FINAL_STAGE),
+    GATE: (MODEL_NAME, REGISTRY, STAGE, MODEL_VERSION, GATES, DEPLOY_MODE),
+    PROMOTE: (
+        MODEL_NAME,
+        REGISTRY,
+        STAGE,
+        MODEL_VERSION,
+        FINAL_STAGE,
+        DEPLOY_MODE,
+        TARGET,
+        ENDPOINT,
+    ),
     DEPLOY_SERVING: (
         MODEL_NAME,
         REGISTRY,
@@ -75,6 +97,10 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
         AZUREML_WORKSPACE,
     ),
     SMOKE_TEST: (
+        MODEL_NAME,
+        REGISTRY,
+        STAGE,
+        MODEL_VERSION,
         TARGET,
         ENDPOINT,
         ENDPOINT_URL,
@@ -109,6 +135,7 @@ PARAMETER_HELP: dict[str, str] = {
     INPUT_TABLE: "table name, or a path when it contains '/'",
     OUTPUT_TABLE: "table name, or a path when it contains '/'",
     TABLE_FORMAT: "output format: 'delta' on Databricks (tests use 'parquet')",
+    DEPLOY_MODE: "'deploy', or 'rollback' to an earlier version (no champion comparison)",
 }
 
 # --- the registry and the job run ------------------------------------------------------------

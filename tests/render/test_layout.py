@@ -40,7 +40,7 @@ def test_the_deploy_step_passes_the_deploy_jobs_parameter(name: str) -> None:
     for job in rendered.jobs:
         if job.kind == "deploy":
             names = [p["name"] for p in job.settings["parameters"]]
-            assert names == [layout.MODEL_VERSION_PARAMETER]
+            assert names == [layout.MODEL_VERSION_PARAMETER, layout.DEPLOY_MODE_PARAMETER]
 
 
 def test_job_names_and_files_are_distinct_per_kind_and_stage() -> None:

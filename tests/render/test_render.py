@@ -88,7 +88,15 @@ def test_dynamic_references_are_used_for_run_time_values() -> None:
         params = task["notebook_task"]["base_parameters"]
         if "model_version" in params:
             assert params["model_version"] == "{{job.parameters.model_version}}"
-    assert deploy["parameters"] == [{"default": "", "name": "model_version"}]
+        if "deploy_mode" in params:
+            assert params["deploy_mode"] == "{{job.parameters.deploy_mode}}"
+    assert deploy["parameters"] == [
+        {"default": "", "name": "model_version"},
+        {"default": "deploy", "name": "deploy_mode"},
+    ]
+    # promotion comes last: the alias moves only after serving and the smoke test
+    order = [task["task_key"] for task in deploy["tasks"]]
+    assert order == ["gate", "deploy_serving", "smoke_test", "promote"]
     train = _jobs("wine-quality")["databricks/train.json"]
     candidate = train["tasks"][1]["notebook_task"]["base_parameters"]
     assert candidate["job_start_time_ms"] == "{{job.start_time.timestamp_ms}}"

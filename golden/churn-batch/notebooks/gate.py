@@ -18,6 +18,7 @@ params = mlopsgen_runtime.read_params(
         'stage': 'dev',
         'model_version': '',
         'gates': '[{"max":0.99,"metric":"f1","min":0.6}]',
+        'deploy_mode': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -18,6 +18,9 @@ params = mlopsgen_runtime.read_params(
         'stage': 'dev',
         'model_version': '',
         'final_stage': 'false',
+        'deploy_mode': '',
+        'target': 'batch',
+        'endpoint': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -18,6 +18,7 @@ params = mlopsgen_runtime.read_params(
         'stage': 'staging',
         'model_version': '',
         'gates': '[{"metric":"roc_auc","min":0.7}]',
+        'deploy_mode': '',
     },
     dbutils=globals().get("dbutils"),
 )

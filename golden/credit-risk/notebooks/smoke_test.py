@@ -13,6 +13,10 @@ import mlopsgen_runtime
 params = mlopsgen_runtime.read_params(
     'smoke_test',
     {
+        'model_name': 'credit_risk',
+        'registry': 'workspace',
+        'stage': 'staging',
+        'model_version': '',
         'target': 'azureml',
         'endpoint': 'credit-risk-staging',
         'endpoint_url': '',

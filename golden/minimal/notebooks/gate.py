@@ -18,6 +18,7 @@ params = mlopsgen_runtime.read_params(
         'stage': 'prod',
         'model_version': '',
         'gates': '[]',
+        'deploy_mode': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -18,6 +18,9 @@ params = mlopsgen_runtime.read_params(
         'stage': 'prod',
         'model_version': '',
         'final_stage': 'true',
+        'deploy_mode': '',
+        'target': '',
+        'endpoint': '',
     },
     dbutils=globals().get("dbutils"),
 )

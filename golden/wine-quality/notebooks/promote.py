@@ -18,6 +18,9 @@ params = mlopsgen_runtime.read_params(
         'stage': 'staging',
         'model_version': '',
         'final_stage': 'false',
+        'deploy_mode': '',
+        'target': 'databricks-serving',
+        'endpoint': 'wine-quality-staging',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -13,6 +13,10 @@ import mlopsgen_runtime
 params = mlopsgen_runtime.read_params(
     'smoke_test',
     {
+        'model_name': 'main.ml.wine_quality',
+        'registry': 'unity-catalog',
+        'stage': 'staging',
+        'model_version': '',
         'target': 'databricks-serving',
         'endpoint': 'wine-quality-staging',
         'endpoint_url': 'https://adb-1111111111111111.11.azuredatabricks.net/serving-endpoints/wine-quality-staging/invocations',
