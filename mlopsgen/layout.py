@@ -44,6 +44,8 @@ MODEL_VERSION_OUTPUT = "model_version"
 DEFAULT_WORKSPACE_ROOT = "/Shared/mlopsgen"
 # Where `run --job pr-check` puts the PR's training notebook, under the stage's folder.
 PR_CHECK_FOLDER = "pr-check"
+# The MLflow experiment under the stage's folder that keeps the gate results.
+GATE_EXPERIMENT_NAME = "gate_results"
 
 
 def job_file(kind: JobKind, stage: str) -> str:
@@ -93,6 +95,11 @@ def workspace_file(folder: str, relative: str) -> str:
 def generated_notebook(folder: str, task: str) -> str:
     """Workspace path of the generated notebook that runs `task`."""
     return workspace_notebook(folder, notebook_file(task))
+
+
+def gate_experiment(folder: str) -> str:
+    """The MLflow experiment (a workspace path) where each stage's gate keeps its results."""
+    return posixpath.join(folder, GATE_EXPERIMENT_NAME)
 
 
 def pr_check_notebook(folder: str, training_notebook: str) -> str:

@@ -20,8 +20,8 @@ from mlopsgen.render.job_fields import owned
 from mlopsgen.render.quartz import to_quartz
 from mlopsgen.runtime import contract
 
-RUNTIME_TASK_TIMEOUT_SECONDS = 1200
-SERVING_TASK_TIMEOUT_SECONDS = 3600  # endpoint creation and readiness can take a while
+RUNTIME_TASK_TIMEOUT_SECONDS = contract.RUNTIME_TASK_TIMEOUT_SECONDS
+SERVING_TASK_TIMEOUT_SECONDS = contract.SERVING_TASK_TIMEOUT_SECONDS
 JOB_TIMEOUT_MARGIN_SECONDS = 1800  # cluster start and queueing
 
 
@@ -115,7 +115,10 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
             steps.append(
                 (contract.SMOKE_TEST, tasks.smoke_test(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS)
             )
-    steps.append((contract.PROMOTE, tasks.promote(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS))
+    # promote puts the served candidate live (moves the endpoint's traffic) before the alias
+    online = serving is not None and serving.target != "batch"
+    promote_timeout = SERVING_TASK_TIMEOUT_SECONDS if online else RUNTIME_TASK_TIMEOUT_SECONDS
+    steps.append((contract.PROMOTE, tasks.promote(spec, stage), promote_timeout))
     chain = tuple(
         TaskPlan(
             key=key,

@@ -65,12 +65,18 @@ def train_parameters(spec: Spec, *, pr: bool) -> dict[str, str]:
     }
 
 
+def gate_metrics(spec: Spec) -> list[str]:
+    """Every metric any stage's gates read, sorted."""
+    return sorted({gate.metric for stage in spec.stages for gate in stage.gates})
+
+
 def candidate(spec: Spec) -> dict[str, str]:
     return {
         contract.MODEL_NAME: spec.model.name,
         contract.REGISTRY: spec.model.registry,
         contract.TRAIN_TASK_KEY: layout.TRAIN_TASK_KEY,
         contract.JOB_START_TIME_MS: JOB_START_TIME_MS,
+        contract.GATE_METRICS: json.dumps(gate_metrics(spec), separators=(",", ":")),
     }
 
 
@@ -82,6 +88,7 @@ def gate(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.MODEL_VERSION: JOB_MODEL_VERSION,
         contract.GATES: gates_json(stage),
         contract.DEPLOY_MODE: JOB_DEPLOY_MODE,
+        contract.GATE_EXPERIMENT: layout.gate_experiment(stage.workspace_folder),
     }
 
 

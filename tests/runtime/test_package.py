@@ -103,6 +103,7 @@ def test_the_rendered_package_imports_as_mlopsgen_runtime_in_a_fresh_interpreter
         "model_version": "",
         "gates": "[]",
         "deploy_mode": "",
+        "gate_experiment": "",
     }
     assert got["loaded"] == []  # neither mlopsgen itself nor a heavy library
 

@@ -57,6 +57,12 @@ TABLE_FORMAT = "table_format"
 # How the deploy job treats the version it is given: a normal deploy, or a rollback to an
 # earlier version on purpose (threshold gates still apply; the champion comparison does not).
 DEPLOY_MODE = "deploy_mode"
+# The metrics any stage's gates read (a JSON list): the candidate task, which runs in the
+# training workspace, copies their values onto the model version, where every stage's
+# workspace can read them (runs and their metrics stay in the workspace that created them).
+GATE_METRICS = "gate_metrics"
+# The MLflow experiment, in the stage's own workspace, that keeps each gate's full results.
+GATE_EXPERIMENT = "gate_experiment"
 MODE_DEPLOY = "deploy"
 MODE_ROLLBACK = "rollback"
 DEPLOY_MODES = (MODE_DEPLOY, MODE_ROLLBACK)
@@ -71,9 +77,9 @@ TRAINING_REGISTRY = "mlopsgen_registry"
 # For each task, the exact `base_parameters` keys its job task passes, in this order.
 TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
     # training job, after the user's notebook: resolve and hand over the candidate version
-    CANDIDATE: (MODEL_NAME, REGISTRY, TRAIN_TASK_KEY, JOB_START_TIME_MS),
+    CANDIDATE: (MODEL_NAME, REGISTRY, TRAIN_TASK_KEY, JOB_START_TIME_MS, GATE_METRICS),
     # per-stage deploy job
-    GATE: (MODEL_NAME, REGISTRY, STAGE, MODEL_VERSION, GATES, DEPLOY_MODE),
+    GATE: (MODEL_NAME, REGISTRY, STAGE, MODEL_VERSION, GATES, DEPLOY_MODE, GATE_EXPERIMENT),
     PROMOTE: (
         MODEL_NAME,
         REGISTRY,
@@ -138,7 +144,33 @@ PARAMETER_HELP: dict[str, str] = {
     OUTPUT_TABLE: "table name, or a path when it contains '/'",
     TABLE_FORMAT: "output format: 'delta' on Databricks (tests use 'parquet')",
     DEPLOY_MODE: "'deploy', or 'rollback' to an earlier version (no champion comparison)",
+    GATE_METRICS: 'JSON list of the metrics the gates read, e.g. ["r2", "rmse"]',
+    GATE_EXPERIMENT: "MLflow experiment (in this stage's workspace) that keeps the gate results",
 }
+
+# --- time limits -------------------------------------------------------------------------------
+# The job task timeouts the renderer writes; a task that waits for a service (an endpoint
+# becoming ready) stops waiting well before its task is killed, so it can say why.
+RUNTIME_TASK_TIMEOUT_SECONDS = 1200
+SERVING_TASK_TIMEOUT_SECONDS = 3600  # endpoint creation and readiness can take a while
+
+# --- Unity Catalog tag rules --------------------------------------------------------------------
+# Registered models and model versions are Unity Catalog securables: a tag key may not contain
+# any of `. , - = / :`, keys are at most 255 characters, values at most 1000, and an object
+# holds at most 50 tags (Microsoft Learn, "Apply tags to Unity Catalog securable objects").
+TAG_KEY_RESERVED = frozenset(".,-=/:")
+TAG_KEY_MAX = 255
+TAG_VALUE_MAX = 1000
+TAGS_PER_OBJECT_MAX = 50
+METRICS_TAG = "mlopsgen_metrics"
+
+
+def metrics_tag_value(metrics: dict[str, float]) -> str:
+    """The candidate's gate metrics as one compact JSON tag value (sorted, so stable)."""
+    import json
+
+    return json.dumps(metrics, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
 
 # --- the registry and the job run ------------------------------------------------------------
 # The task value that hands a model version from one task to the next (the training

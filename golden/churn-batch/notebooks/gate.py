@@ -19,6 +19,7 @@ params = mlopsgen_runtime.read_params(
         'model_version': '',
         'gates': '[{"max":0.99,"metric":"f1","min":0.6}]',
         'deploy_mode': '',
+        'gate_experiment': '/Shared/mlopsgen/churn-batch/gate_results',
     },
     dbutils=globals().get("dbutils"),
 )

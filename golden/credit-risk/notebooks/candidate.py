@@ -17,6 +17,7 @@ params = mlopsgen_runtime.read_params(
         'registry': 'workspace',
         'train_task_key': 'train',
         'job_start_time_ms': '',
+        'gate_metrics': '["roc_auc"]',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -17,6 +17,7 @@ params = mlopsgen_runtime.read_params(
         'registry': 'unity-catalog',
         'train_task_key': 'train',
         'job_start_time_ms': '',
+        'gate_metrics': '[]',
     },
     dbutils=globals().get("dbutils"),
 )

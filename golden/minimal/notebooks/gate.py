@@ -19,6 +19,7 @@ params = mlopsgen_runtime.read_params(
         'model_version': '',
         'gates': '[]',
         'deploy_mode': '',
+        'gate_experiment': '/Shared/mlopsgen/minimal/gate_results',
     },
     dbutils=globals().get("dbutils"),
 )

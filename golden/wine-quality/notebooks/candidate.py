@@ -17,6 +17,7 @@ params = mlopsgen_runtime.read_params(
         'registry': 'unity-catalog',
         'train_task_key': 'train',
         'job_start_time_ms': '',
+        'gate_metrics': '["r2","rmse"]',
     },
     dbutils=globals().get("dbutils"),
 )
