@@ -68,6 +68,23 @@ def job_identity(spec_name: str, kind: JobKind, stage: str) -> str:
     return f"{spec_name}/{kind}/{stage}"
 
 
+# --- per-stage serving names ------------------------------------------------------------------
+# In `serving.input_table` / `output_table`, this stands for the stage's name, so one spec line
+# gives every stage its own table (tables live in the metastore, which all workspaces share).
+STAGE_PLACEHOLDER = "{stage}"
+
+
+def stage_table(template: str, stage: str) -> str:
+    """A batch table of one stage: `{stage}` in the spec's table name becomes the stage's name."""
+    return template.replace(STAGE_PLACEHOLDER, stage)
+
+
+def default_endpoint(endpoint: str, stage: str) -> str:
+    """A stage's serving endpoint unless the stage names its own: one per stage, so staging
+    never serves production traffic."""
+    return f"{endpoint}-{stage}"
+
+
 def notebook_file(task: str) -> str:
     """A generated notebook, relative to the output root."""
     return f"{NOTEBOOKS_DIR}/{task}.py"

@@ -3,7 +3,8 @@
 `build_spec` runs after the schema and semantic layers have passed, so it may assume the
 data has the right shape. Defaults are applied here and nowhere else, and they are declared
 once, in the JSON Schema (`schema_defaults`); the one default that depends on another value,
-the workspace folder, comes from `mlopsgen.layout`.
+the workspace folder, and the per-stage serving values (endpoint names, tables, scale to zero),
+which follow the rules in `mlopsgen.layout` and `_stage_serving`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from mlopsgen.layout import default_workspace_folder
+from mlopsgen.layout import default_endpoint, default_workspace_folder, stage_table
 from mlopsgen.spec.schema import schema_defaults
 
 Registry = Literal["unity-catalog", "workspace"]
@@ -49,8 +50,18 @@ class NewCluster:
 
 
 @dataclass(frozen=True)
+class RuntimeCluster:
+    """The single-node cluster mlopsgen's own tasks get on classic compute: the training
+    cluster's runtime and VM type, or the schema's defaults beside an existing cluster."""
+
+    spark_version: str
+    node_type: str
+
+
+@dataclass(frozen=True)
 class Compute:
     kind: Literal["new_cluster", "existing_cluster", "serverless"]
+    runtime_cluster: RuntimeCluster
     new_cluster: NewCluster | None = None
     existing_cluster_id: str | None = None
 
@@ -109,6 +120,16 @@ class AzureMLWorkspace:
 
 
 @dataclass(frozen=True)
+class StageServing:
+    """What this stage serves on: the spec's serving block with the stage's own overrides."""
+
+    endpoint: str | None  # databricks-serving / azureml: this stage's endpoint name
+    scale_to_zero: bool  # databricks-serving
+    input_table: str | None  # batch: the table this stage scores
+    output_table: str | None  # batch: the table this stage writes (its own)
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     workspace: str  # https host, no trailing slash
@@ -118,18 +139,21 @@ class Stage:
     gates: tuple[Gate, ...]
     approval: Approval | None
     azureml: AzureMLWorkspace | None
+    serving: StageServing | None  # None when the spec serves nothing
 
 
 @dataclass(frozen=True)
 class Serving:
+    """The spec's serving block; what each stage gets is `Stage.serving`."""
+
     target: ServingTarget
-    endpoint: str | None  # databricks-serving / azureml
+    endpoint: str | None  # databricks-serving / azureml: the base of each stage's endpoint
     workload_size: str  # databricks-serving
-    scale_to_zero: bool  # databricks-serving
+    scale_to_zero: bool  # databricks-serving: for every stage but the last
     instance_type: str  # azureml
     instance_count: int  # azureml
-    input_table: str | None  # batch
-    output_table: str | None  # batch
+    input_table: str | None  # batch, may hold {stage}
+    output_table: str | None  # batch, may hold {stage}
     batch_schedule: Schedule | None  # batch, optional
     smoke_test: str | None  # POSIX path relative to the spec folder
 
@@ -160,7 +184,9 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
     data = _defaulted(data, "")
     name = str(data["name"])
     model = _defaulted(data["model"], "model")
-    serving = data.get("serving")
+    serving_data = data.get("serving")
+    serving = _serving(_defaulted(serving_data, "serving")) if serving_data is not None else None
+    stages = data["stages"]
     return Spec(
         api_version=str(data["apiVersion"]),
         name=name,
@@ -169,8 +195,11 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
         model=RegisteredModel(name=model["name"], registry=model["registry"]),
         training=_training(_defaulted(data["training"], "training")),
         schedule=_schedule(data.get("schedule")),
-        stages=tuple(_stage(_defaulted(s, "stages[]"), name) for s in data["stages"]),
-        serving=_serving(_defaulted(serving, "serving")) if serving is not None else None,
+        stages=tuple(
+            _stage(_defaulted(s, "stages[]"), name, serving, last=i == len(stages) - 1)
+            for i, s in enumerate(stages)
+        ),
+        serving=serving,
         origin=origin,
     )
 
@@ -202,13 +231,20 @@ def _pr_check(pr: Mapping[str, Any], training_parameters: Mapping[str, str]) -> 
 
 
 def _compute(c: Mapping[str, Any]) -> Compute:
+    # `c` holds the schema's spark_version and node_type even beside an existing cluster
+    runtime = RuntimeCluster(spark_version=str(c["spark_version"]), node_type=str(c["node_type"]))
     if c["serverless"]:
-        return Compute(kind="serverless")
+        return Compute(kind="serverless", runtime_cluster=runtime)
     if "existing_cluster_id" in c:
-        return Compute(kind="existing_cluster", existing_cluster_id=str(c["existing_cluster_id"]))
+        return Compute(
+            kind="existing_cluster",
+            runtime_cluster=runtime,
+            existing_cluster_id=str(c["existing_cluster_id"]),
+        )
     autoscale = c.get("autoscale")
     return Compute(
         kind="new_cluster",
+        runtime_cluster=runtime,
         new_cluster=NewCluster(
             spark_version=str(c["spark_version"]),
             node_type=str(c["node_type"]),
@@ -241,7 +277,7 @@ def _gate(g: Mapping[str, Any]) -> Gate:
     )
 
 
-def _stage(s: Mapping[str, Any], spec_name: str) -> Stage:
+def _stage(s: Mapping[str, Any], spec_name: str, serving: Serving | None, *, last: bool) -> Stage:
     approval = s.get("approval")
     azureml = s.get("azureml")
     return Stage(
@@ -259,6 +295,31 @@ def _stage(s: Mapping[str, Any], spec_name: str) -> Stage:
             if azureml is not None
             else None
         ),
+        serving=_stage_serving(serving, str(s["name"]), s.get("serving", {}), last=last),
+    )
+
+
+def _stage_serving(
+    serving: Serving | None, stage: str, own: Mapping[str, Any], *, last: bool
+) -> StageServing | None:
+    """The spec's serving block as one stage gets it. Without an override the last stage's
+    endpoint never scales to zero: Databricks does not recommend it for production endpoints
+    ("Mosaic AI Model Serving concepts", Scale to zero)."""
+    if serving is None:
+        return None
+    endpoint = serving.endpoint and default_endpoint(serving.endpoint, stage)
+    tables = {
+        key: own.get(key) or (template and stage_table(template, stage))
+        for key, template in (
+            ("input_table", serving.input_table),
+            ("output_table", serving.output_table),
+        )
+    }
+    return StageServing(
+        endpoint=own.get("endpoint") or endpoint,
+        scale_to_zero=bool(own.get("scale_to_zero", False if last else serving.scale_to_zero)),
+        input_table=tables["input_table"],
+        output_table=tables["output_table"],
     )
 
 

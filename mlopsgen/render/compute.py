@@ -1,18 +1,25 @@
-"""Where each job's tasks run, as Jobs API fragments: job clusters, serverless environments.
+"""Where each job's tasks run, as Jobs API fragments: job clusters, serverless environments,
+task libraries.
 
-Training runs on the spec's compute. The runtime tasks (candidate, gate, promote, serving,
-smoke test) need no workers: on classic compute they share a single-node job cluster of the
-same runtime (ML runtimes ship MLflow and databricks-sdk); on serverless they get an
-environment with the runtime's pinned requirements.
+Training runs on the spec's compute, with the spec's libraries. mlopsgen's own tasks
+(candidate, gate, promote, serving, smoke test, batch scoring) run with exactly the MLflow and
+databricks-sdk the runtime package is tested with (`RUNTIME_REQUIREMENTS`), not with whatever
+the training runtime bundles: Databricks Runtime ML 15.4 LTS ships MLflow 2.13.1, 17.3 LTS
+3.0.1 (Databricks, "MLflow-Databricks Runtime compatibility matrix"). So:
+
+- serverless: the pins are the runtime tasks' environment dependencies;
+- classic compute: the pins are task `libraries`, and since task libraries are "installed on the
+  cluster" (databricks-sdk `jobs.Task.libraries`), for every task that shares it, the runtime
+  tasks get a single-node job cluster of their own: pinning MLflow on the training cluster, or on
+  an existing all-purpose cluster, would change the MLflow the user's notebook runs with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlopsgen.model import Compute, NewCluster
+from mlopsgen.model import Compute, NewCluster, RuntimeCluster
 from mlopsgen.render.job_fields import owned
 
 TRAIN_CLUSTER_KEY = "train_cluster"
@@ -31,7 +38,7 @@ class Placement:
     job_clusters: list[dict[str, Any]] = field(default_factory=list)
     environments: list[dict[str, Any]] = field(default_factory=list)
     task: dict[str, Any] = field(default_factory=dict)
-    uses_libraries: bool = True  # serverless tasks take dependencies from the environment
+    libraries: tuple[str, ...] = ()  # the task's PyPI libraries (classic compute only)
 
 
 def _cluster(cluster: NewCluster) -> dict[str, Any]:
@@ -51,7 +58,7 @@ def _cluster(cluster: NewCluster) -> dict[str, Any]:
     return owned("new_cluster", spec)
 
 
-def _single_node(cluster: NewCluster) -> dict[str, Any]:
+def _single_node(cluster: RuntimeCluster) -> dict[str, Any]:
     return owned(
         "new_cluster",
         {
@@ -68,53 +75,70 @@ def _single_node(cluster: NewCluster) -> dict[str, Any]:
     )
 
 
-def _environment(key: str, dependencies: tuple[str, ...]) -> dict[str, Any]:
+def _job_cluster(key: str, new_cluster: dict[str, Any]) -> dict[str, Any]:
+    return owned("job_cluster", {"job_cluster_key": key, "new_cluster": new_cluster})
+
+
+def _environment(key: str, dependencies: tuple[str, ...]) -> Placement:
     spec: dict[str, Any] = {"environment_version": SERVERLESS_ENVIRONMENT_VERSION}
     if dependencies:
         spec["dependencies"] = list(dependencies)
-    return owned("environment", {"environment_key": key, "spec": owned("environment_spec", spec)})
+    environment = owned(
+        "environment", {"environment_key": key, "spec": owned("environment_spec", spec)}
+    )
+    return Placement(environments=[environment], task={"environment_key": key})
+
+
+def _runtime_cluster(compute: Compute, libraries: tuple[str, ...]) -> Placement:
+    """A single-node job cluster for mlopsgen's tasks, with `libraries` on the task."""
+    cluster = _job_cluster(RUNTIME_CLUSTER_KEY, _single_node(compute.runtime_cluster))
+    return Placement(
+        job_clusters=[cluster], task={"job_cluster_key": RUNTIME_CLUSTER_KEY}, libraries=libraries
+    )
 
 
 def workload(compute: Compute, libraries: tuple[str, ...]) -> Placement:
-    """Placement of a task that does real work (training, batch scoring)."""
-    return _place(compute, TRAIN_ENVIRONMENT_KEY, libraries, TRAIN_CLUSTER_KEY, _cluster)
+    """Placement of the user's training task: the spec's compute and libraries."""
+    if compute.kind == "serverless":
+        return _environment(TRAIN_ENVIRONMENT_KEY, libraries)
+    if compute.kind == "existing_cluster":
+        return Placement(
+            task={"existing_cluster_id": compute.existing_cluster_id}, libraries=libraries
+        )
+    assert compute.new_cluster is not None
+    cluster = _job_cluster(TRAIN_CLUSTER_KEY, _cluster(compute.new_cluster))
+    return Placement(
+        job_clusters=[cluster], task={"job_cluster_key": TRAIN_CLUSTER_KEY}, libraries=libraries
+    )
 
 
 def runtime(compute: Compute) -> Placement:
-    """Placement of the mlopsgen runtime tasks in a job that has no workload task."""
-    return _place(
-        compute, RUNTIME_ENVIRONMENT_KEY, RUNTIME_REQUIREMENTS, RUNTIME_CLUSTER_KEY, _single_node
-    )
-
-
-def _place(
-    compute: Compute,
-    environment_key: str,
-    dependencies: tuple[str, ...],
-    cluster_key: str,
-    cluster: Callable[[NewCluster], dict[str, Any]],
-) -> Placement:
-    """Serverless: an environment with the dependencies; classic: the cluster shape given."""
+    """Placement of mlopsgen's runtime tasks (the deploy job's, the train job's candidate)."""
     if compute.kind == "serverless":
-        return Placement(
-            environments=[_environment(environment_key, dependencies)],
-            task={"environment_key": environment_key},
-            uses_libraries=False,
-        )
+        return _environment(RUNTIME_ENVIRONMENT_KEY, RUNTIME_REQUIREMENTS)
+    return _runtime_cluster(compute, RUNTIME_REQUIREMENTS)
+
+
+def scoring(compute: Compute, libraries: tuple[str, ...]) -> Placement:
+    """Placement of batch scoring, which loads the model in-process: the model's libraries
+    (the training libraries) beside the runtime's pins, which replace any pin of the same
+    package for training (pip refuses two pins of one package). Its job has no other task, so
+    its own new cluster may take the pins; an existing all-purpose cluster may not."""
+    pinned = {_package(requirement) for requirement in RUNTIME_REQUIREMENTS}
+    kept = tuple(r for r in libraries if _package(r) not in pinned)
+    needs = (*kept, *RUNTIME_REQUIREMENTS)
     if compute.kind == "existing_cluster":
-        return Placement(task={"existing_cluster_id": compute.existing_cluster_id})
-    assert compute.new_cluster is not None
-    job_cluster = owned(
-        "job_cluster", {"job_cluster_key": cluster_key, "new_cluster": cluster(compute.new_cluster)}
-    )
-    return Placement(job_clusters=[job_cluster], task={"job_cluster_key": cluster_key})
+        return _runtime_cluster(compute, needs)
+    return workload(compute, needs)
 
 
-def beside(work: Placement, compute: Compute) -> Placement:
-    """Placement of a runtime task that follows a workload task in the same job."""
-    if compute.kind != "serverless":
-        return Placement(task=dict(work.task))  # reuse the workload's cluster
-    env = _environment(RUNTIME_ENVIRONMENT_KEY, RUNTIME_REQUIREMENTS)
-    return Placement(
-        environments=[env], task={"environment_key": RUNTIME_ENVIRONMENT_KEY}, uses_libraries=False
-    )
+def _package(requirement: str) -> str:
+    """The normalized project name of a PyPI requirement (validation checked it; anything
+    else is kept as written, as render never judges values)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        return canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return requirement

@@ -58,25 +58,27 @@ def _train_task(spec: Spec, stage: Stage, placement: compute.Placement, *, pr: b
         notebook_path=layout.workspace_notebook(stage.workspace_folder, training.notebook),
         parameters=tasks.train_parameters(spec, pr=pr),
         compute=placement.task,
-        libraries=training.libraries if placement.uses_libraries else (),
+        libraries=placement.libraries,
         timeout_seconds=training.timeout_minutes * 60,
         max_retries=training.max_retries,
     )
 
 
 def train_job(spec: Spec) -> JobPlan:
+    """train -> candidate; the candidate runs on the runtime's own placement (see compute)."""
     stage = spec.stages[0]
     work = compute.workload(spec.training.compute, spec.training.libraries)
-    after = compute.beside(work, spec.training.compute)
+    after = compute.runtime(spec.training.compute)
     candidate = TaskPlan(
         key=contract.CANDIDATE,
         notebook_path=_runtime_notebook(stage, contract.CANDIDATE),
         parameters=tasks.candidate(spec),
         compute=after.task,
         depends_on=(layout.TRAIN_TASK_KEY,),
+        libraries=after.libraries,
     )
     placement = compute.Placement(
-        job_clusters=work.job_clusters,
+        job_clusters=work.job_clusters + after.job_clusters,
         environments=_unique(work.environments + after.environments),
     )
     return JobPlan(
@@ -126,6 +128,7 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
             parameters=params,
             compute=placement.task,
             depends_on=(steps[i - 1][0],) if i else (),
+            libraries=placement.libraries,
             timeout_seconds=timeout,
         )
         for i, (key, params, timeout) in enumerate(steps)
@@ -146,14 +149,13 @@ def batch_job(spec: Spec, stage: Stage) -> JobPlan:
     assert spec.serving is not None
     # batch_score loads the model in-process (spark_udf, env_manager="local"), so it needs
     # the training libraries (the model's flavour, e.g. xgboost) beside the runtime's pins.
-    libraries = spec.training.libraries
-    work = compute.workload(spec.training.compute, (*libraries, *compute.RUNTIME_REQUIREMENTS))
+    work = compute.scoring(spec.training.compute, spec.training.libraries)
     score = TaskPlan(
         key=contract.BATCH_SCORE,
         notebook_path=_runtime_notebook(stage, contract.BATCH_SCORE),
         parameters=tasks.batch_score(spec, stage),
         compute=work.task,
-        libraries=libraries if work.uses_libraries else (),
+        libraries=work.libraries,
         timeout_seconds=spec.training.timeout_minutes * 60,
     )
     return JobPlan(

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlopsgen import __version__
+from mlopsgen import __version__, layout
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.layout import JobKind
@@ -21,6 +21,7 @@ from mlopsgen.model import Approval, Spec, Stage
 from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
+from mlopsgen.runtime import contract
 
 PYTHON_VERSION = "3.11"
 AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy, cluster start
@@ -146,5 +147,12 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "train_timeout": train_timeout,
             "margin": AGENT_MARGIN_MINUTES,
             "stages": _deploy_stages(spec, job_files),
+            # the pipeline parameter deploy_mode: its values, the first one the default
+            "deploy_modes": contract.DEPLOY_MODES,
+            "rollback": contract.MODE_ROLLBACK,
+            "job_params": {
+                "model_version": layout.MODEL_VERSION_PARAMETER,
+                "deploy_mode": layout.DEPLOY_MODE_PARAMETER,
+            },
         },
     )

@@ -21,10 +21,10 @@ _JOB_REFERENCES = frozenset({JOB_MODEL_VERSION, JOB_DEPLOY_MODE, JOB_START_TIME_
 TABLE_FORMAT = "delta"  # batch output on Databricks; local tests pass parquet
 
 
-def endpoint_name(spec: Spec, stage: Stage) -> str:
-    """One serving endpoint per stage, so staging never serves production traffic."""
-    assert spec.serving is not None and spec.serving.endpoint is not None
-    return f"{spec.serving.endpoint}-{stage.name}"
+def endpoint_name(stage: Stage) -> str:
+    """The stage's serving endpoint (its own, never another stage's: validation checks)."""
+    assert stage.serving is not None and stage.serving.endpoint is not None
+    return stage.serving.endpoint
 
 
 def _flag(value: bool) -> str:
@@ -102,20 +102,20 @@ def promote(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.DEPLOY_MODE: JOB_DEPLOY_MODE,
         # what promote puts live before it moves the stage's alias ('' for batch serving)
         contract.TARGET: spec.serving.target if spec.serving is not None else "",
-        contract.ENDPOINT: _endpoint_or_blank(spec, stage),
+        contract.ENDPOINT: _endpoint_or_blank(stage),
     }
 
 
-def _endpoint_or_blank(spec: Spec, stage: Stage) -> str:
-    serving = spec.serving
+def _endpoint_or_blank(stage: Stage) -> str:
+    serving = stage.serving
     if serving is None or serving.endpoint is None:
         return ""
-    return endpoint_name(spec, stage)
+    return serving.endpoint
 
 
 def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
     serving = spec.serving
-    assert serving is not None
+    assert serving is not None and stage.serving is not None
     azureml = stage.azureml
     return {
         contract.MODEL_NAME: spec.model.name,
@@ -123,9 +123,9 @@ def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.STAGE: stage.name,
         contract.MODEL_VERSION: JOB_MODEL_VERSION,
         contract.TARGET: serving.target,
-        contract.ENDPOINT: endpoint_name(spec, stage),
+        contract.ENDPOINT: endpoint_name(stage),
         contract.WORKLOAD_SIZE: serving.workload_size,
-        contract.SCALE_TO_ZERO: _flag(serving.scale_to_zero),
+        contract.SCALE_TO_ZERO: _flag(stage.serving.scale_to_zero),
         contract.INSTANCE_TYPE: serving.instance_type,
         contract.INSTANCE_COUNT: str(serving.instance_count),
         contract.AZUREML_RESOURCE_GROUP: azureml.resource_group if azureml else "",
@@ -136,7 +136,7 @@ def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
 def smoke_test(spec: Spec, stage: Stage) -> dict[str, str]:
     serving = spec.serving
     assert serving is not None and serving.smoke_test is not None
-    name = endpoint_name(spec, stage)
+    name = endpoint_name(stage)
     # Azure ML scoring URIs are only known once the endpoint exists: the runtime looks it up.
     url = f"{stage.workspace}/serving-endpoints/{name}/invocations"
     return {
@@ -155,7 +155,8 @@ def smoke_test(spec: Spec, stage: Stage) -> dict[str, str]:
 
 
 def batch_score(spec: Spec, stage: Stage) -> dict[str, str]:
-    serving = spec.serving
+    """Each stage scores into its own table (validation refuses two stages sharing one)."""
+    serving = stage.serving
     assert serving is not None
     return {
         contract.MODEL_NAME: spec.model.name,

@@ -1,7 +1,8 @@
 """The one orchestrator: text -> YAML layer -> apiVersion -> JSON Schema -> semantics -> Spec.
 
 Every layer adds located diagnostics; the spec is built only when there are no errors.
-`compile_text` is pure (file existence comes in as a function); `compile_spec` does the I/O.
+`compile_text` is pure (the files beside the spec come in as a reader function);
+`compile_spec` does the I/O, through `folder_reader`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
 from mlopsgen.spec import schema, semantics, source
 from mlopsgen.spec.diagnostics import Diagnostic, Location
+from mlopsgen.spec.file_rules import ReadFile
 from mlopsgen.spec.findings import Finding, mark_of, readable_path
 
 SUPPORTED_API_VERSIONS = ("mlopsgen/v1",)
@@ -42,18 +44,36 @@ def compile_spec(path: Path) -> CompileResult:
         raise MlopsgenError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
         raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    folder = path.parent
+    return compile_text(text, path, read_file=folder_reader(path.parent), origin=repo_origin(path))
 
-    def file_exists(relative: str) -> bool:
-        return (folder / relative).is_file()
 
-    return compile_text(text, path, file_exists=file_exists, origin=repo_origin(path))
+def folder_reader(folder: Path) -> ReadFile:
+    """Read files relative to `folder`: their bytes, or None when there is no such file."""
+
+    def read(relative: str) -> bytes | None:
+        target = folder / relative
+        try:
+            return target.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise MlopsgenError(f"{target}: cannot read ({exc.strerror or exc})") from exc
+
+    return read
 
 
 def compile_text(
-    text: str, path: Path, *, file_exists: Callable[[str], bool], origin: Origin
+    text: str,
+    path: Path,
+    *,
+    origin: Origin,
+    read_file: ReadFile | None = None,
+    file_exists: Callable[[str], bool] | None = None,
 ) -> CompileResult:
-    """Compile spec text; `file_exists` answers for paths relative to the spec folder."""
+    """Compile spec text. `read_file` answers a path relative to the spec folder with the
+    file's bytes, or None when there is no such file. `file_exists` alone (callers from before
+    the reader) checks that files exist but not what they hold."""
+    exists = file_exists or _exists_by_reading(read_file)
     loaded = source.load(text)
     found: list[Finding] = list(loaded.problems)
     data = loaded.data
@@ -66,12 +86,18 @@ def compile_text(
             found.extend(
                 f for f in schema.validate(data, loaded.positions) if f.path not in reported
             )
-            found.extend(semantics.check(data, file_exists))
+            found.extend(semantics.check(data, exists, read_file))
     diagnostics = _locate(found, loaded, str(path))
     spec = None
     if data is not None and not any(d.severity == "error" for d in diagnostics):
         spec = build_spec(data, origin)
     return CompileResult(path=path, spec=spec, diagnostics=diagnostics, text=text)
+
+
+def _exists_by_reading(read_file: ReadFile | None) -> Callable[[str], bool]:
+    if read_file is None:
+        raise TypeError("compile_text needs read_file (or at least file_exists)")
+    return lambda relative: read_file(relative) is not None
 
 
 def _locate(found: Iterable[Finding], loaded: source.Source, file: str) -> tuple[Diagnostic, ...]:

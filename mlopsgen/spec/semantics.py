@@ -6,49 +6,16 @@ rule reads the data defensively: a value of the wrong shape is the schema's to r
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from mlopsgen import layout
-from mlopsgen.runtime import contract
-from mlopsgen.spec import cron, value_rules
-from mlopsgen.spec.findings import DataPath, Finding
+from mlopsgen.spec import cron, file_rules, serving_rules, tag_rules, value_rules
+from mlopsgen.spec.file_rules import FileExists, ReadFile
+from mlopsgen.spec.findings import Finding
 from mlopsgen.spec.shape import as_map, dict_items, number, text
 
-FileExists = Callable[[str], bool]
-
-
-class _GeneratedNotebooks:
-    """Files mlopsgen writes into notebooks/, tested with `in`: the user's notebook must not
-    be one of them, nor sit inside the runtime's package folder, nor take that folder's
-    workspace path (an uploaded notebook loses its `.py`)."""
-
-    tasks = frozenset(layout.notebook_file(task) for task in contract.TASKS)
-
-    def __contains__(self, path: object) -> bool:
-        if not isinstance(path, str):
-            return False
-        runtime = layout.is_runtime_file(path) or path.removesuffix(".py") == layout.RUNTIME_DIR
-        return path in self.tasks or runtime
-
-
-GENERATED_NOTEBOOKS = _GeneratedNotebooks()
-# Keys each serving target uses; any other key (but target and smoke_test) does not apply.
-SERVING_KEYS = {
-    "databricks-serving": {"endpoint", "workload_size", "scale_to_zero", "smoke_test"},
-    "azureml": {"endpoint", "instance_type", "instance_count", "smoke_test"},
-    "batch": {"input_table", "output_table", "cron", "timezone"},
-}
-# Keys that belong to some target; anything else is the schema's "unknown key" (E201) alone.
-_ANY_SERVING_KEY = set().union(*SERVING_KEYS.values())
-SERVING_REQUIRED = {
-    "databricks-serving": ("endpoint",),
-    "azureml": ("endpoint",),
-    "batch": ("input_table", "output_table"),
-}
 _THREE_PART = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _PLAIN_MODEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ -]*")
 _TIMEZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
@@ -68,12 +35,13 @@ def check_api_version(data: dict[str, Any], supported: Sequence[str]) -> Finding
     )
 
 
-def check(data: dict[str, Any], file_exists: FileExists) -> list[Finding]:
-    """Every semantic problem in `data` (which passed the YAML layer)."""
+def check(data: dict[str, Any], exists: FileExists, read_file: ReadFile | None) -> list[Finding]:
+    """Every semantic problem in `data` (which passed the YAML layer). `exists` answers whether
+    a file beside the spec exists, `read_file` (when given) what it holds."""
     found: list[Finding] = []
     for rule in _RULES:
         found.extend(rule(data))
-    found.extend(file_rules(data, file_exists))
+    found.extend(file_rules.file_rules(data, exists, read_file))
     return found
 
 
@@ -87,30 +55,6 @@ def unique_stage_names(data: dict[str, Any]) -> Iterator[Finding]:
             msg = f"stage name '{name}' is already used by stages[{seen[name]}]"
             yield Finding(("stages", i, "name"), "E301", msg)
         seen.setdefault(name, i)
-
-
-def file_rules(data: dict[str, Any], file_exists: FileExists) -> Iterator[Finding]:
-    """training.notebook and serving.smoke_test: inside the spec folder, and present."""
-    for path in (("training", "notebook"), ("serving", "smoke_test")):
-        value = text(as_map(data.get(path[0])).get(path[1]))
-        if value:
-            yield from _file_finding(path, value, file_exists)
-
-
-def _file_finding(path: DataPath, value: str, file_exists: FileExists) -> Iterator[Finding]:
-    if "\\" in value:
-        yield Finding(path, "E302", f"'{value}': use '/' to separate folders")
-        return
-    normal = posixpath.normpath(value)
-    if value.startswith("/") or re.match(r"[A-Za-z]:", value) or normal.split("/")[0] == "..":
-        msg = f"'{value}' must be a path inside the folder of model.yaml, relative to it"
-        yield Finding(path, "E302", msg)
-        return
-    if path[0] == "training" and normal in GENERATED_NOTEBOOKS:
-        msg = f"'{value}' is a file mlopsgen generates; keep your notebook under another name"
-        yield Finding(path, "E304", msg)
-    elif not file_exists(normal):
-        yield Finding(path, "E303", f"file not found: '{value}' (relative to model.yaml's folder)")
 
 
 def cron_rules(data: dict[str, Any]) -> Iterator[Finding]:
@@ -174,35 +118,6 @@ def one_workspace_registry(data: dict[str, Any]) -> Iterator[Finding]:
         elif host.rstrip("/").lower() != first:
             msg = f"with registry workspace every stage must use one workspace ({first})"
             yield Finding(("stages", i, "workspace"), "E309", msg)
-
-
-def azureml_stages(data: dict[str, Any]) -> Iterator[Finding]:
-    target = as_map(data.get("serving")).get("target")
-    for i, stage in dict_items(data.get("stages")):
-        if target == "azureml" and "azureml" not in stage:
-            msg = "serving target azureml needs 'azureml: {resource_group, workspace}' here"
-            yield Finding(("stages", i), "E310", msg)
-        elif target != "azureml" and "azureml" in stage:
-            msg = f"'azureml' applies only to serving target azureml (target is {target})"
-            yield Finding(("stages", i, "azureml"), "E311", msg, at="key")
-
-
-def serving_keys(data: dict[str, Any]) -> Iterator[Finding]:
-    serving = as_map(data.get("serving"))
-    target = serving.get("target")
-    if not isinstance(target, str) or target not in SERVING_KEYS:
-        return
-    for key in SERVING_REQUIRED[target]:
-        if key not in serving:
-            msg = f"serving target {target} needs '{key}'"
-            yield Finding(("serving",), "E312", msg, at="key")
-    for key in serving:
-        if key in _ANY_SERVING_KEY and key not in SERVING_KEYS[target]:
-            msg = f"'{key}' does not apply to serving target {target}; remove it"
-            yield Finding(("serving", key), "E313", msg, at="key")
-    if target == "batch" and "timezone" in serving and "cron" not in serving:
-        msg = "'timezone' applies only together with 'cron'"
-        yield Finding(("serving", "timezone"), "E313", msg, at="key")
 
 
 def libraries(data: dict[str, Any]) -> Iterator[Finding]:
@@ -269,8 +184,15 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     timezone_rules,
     registry_name,
     one_workspace_registry,
-    azureml_stages,
-    serving_keys,
+    serving_rules.azureml_stages,
+    serving_rules.serving_keys,
+    serving_rules.stage_serving_keys,
+    serving_rules.endpoint_names,
+    serving_rules.unique_endpoints,
+    serving_rules.unique_output_tables,
+    tag_rules.stage_name_length,
+    tag_rules.stage_count,
+    tag_rules.gate_metrics_snapshot,
     value_rules.literal_secrets,
     libraries,
     compute_kind,

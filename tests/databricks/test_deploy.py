@@ -190,14 +190,16 @@ def test_a_task_setting_added_in_the_workspace_is_reset(
     assert cli("deploy", spec, "--stage", "staging").exit_code == 0
     (train,) = fake.job_by_name("wine-quality-train")
     (candidate,) = [t for t in train["settings"]["tasks"] if t["task_key"] == "candidate"]
-    assert "libraries" not in candidate
+    assert "retry_on_timeout" not in candidate
+    pins = candidate["libraries"]  # the runtime's pinned MLflow and SDK
+    candidate["retry_on_timeout"] = True
     candidate["libraries"] = [{"pypi": {"package": "edited-in-ui"}}]
     fake.clear_requests()
     assert cli("deploy", spec, "--stage", "staging").exit_code == 0
     (reset,) = fake.calls("POST", "/api/2.2/jobs/reset")
     assert reset.body["job_id"] == train["job_id"]
     (sent,) = [t for t in reset.body["new_settings"]["tasks"] if t["task_key"] == "candidate"]
-    assert "libraries" not in sent
+    assert "retry_on_timeout" not in sent and sent["libraries"] == pins
 
 
 def test_notebook_without_header_is_unchanged_when_exported_with_one(

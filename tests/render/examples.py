@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlopsgen.model import Origin, Spec
 from mlopsgen.render import render_spec
-from mlopsgen.spec.compile import compile_text
+from mlopsgen.spec.compile import compile_text, folder_reader
 from mlopsgen.writer import generated_tree
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def example_spec(name: str) -> Spec:
     result = compile_text(
         path.read_text(encoding="utf-8"),
         path,
-        file_exists=lambda rel: (path.parent / rel).is_file(),
+        read_file=folder_reader(path.parent),
         origin=origin_of(name),
     )
     assert result.spec is not None, [d.format() for d in result.diagnostics]

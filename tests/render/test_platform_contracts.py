@@ -13,7 +13,8 @@ import yaml
 from render.examples import EXAMPLES, SPECS, example_tree, origin_of
 
 from mlopsgen.render import render_spec
-from mlopsgen.spec.compile import compile_text
+from mlopsgen.render.compute import RUNTIME_REQUIREMENTS
+from mlopsgen.spec.compile import compile_text, folder_reader
 
 _WAIT = re.compile(r"--timeout (\d+)")
 
@@ -70,7 +71,7 @@ def _churn_tree(compute: str) -> dict[str, str]:
     result = compile_text(
         text,
         path,
-        file_exists=lambda rel: (path.parent / rel).is_file(),
+        read_file=folder_reader(path.parent),
         origin=origin_of("churn-batch"),
     )
     assert result.spec is not None, [d.format() for d in result.diagnostics]
@@ -82,7 +83,8 @@ def test_batch_scoring_gets_the_training_libraries_on_serverless() -> None:
     (task,) = batch["tasks"]
     env = next(e for e in batch["environments"] if e["environment_key"] == task["environment_key"])
     deps = env["spec"]["dependencies"]
-    assert {"xgboost==2.1.1", "scikit-learn==1.5.2", "mlflow==3.17.2"} <= set(deps)
+    # the runtime's MLflow replaces the one the training pins (mlflow==3.0.1)
+    assert deps == ["xgboost==2.1.1", "scikit-learn==1.5.2", *RUNTIME_REQUIREMENTS]
 
 
 def test_batch_scoring_gets_the_training_libraries_on_a_cluster() -> None:
@@ -93,7 +95,11 @@ def test_batch_scoring_gets_the_training_libraries_on_a_cluster() -> None:
     )
     batch = _jobs(_churn_tree(cluster))["databricks/batch-dev.json"]
     (task,) = batch["tasks"]
+    # the job's own cluster: the model's libraries and the runtime's pins, which replace the
+    # training's mlflow pin (pip refuses two pins of one package)
     assert task["libraries"] == [
         {"pypi": {"package": "xgboost==2.1.1"}},
         {"pypi": {"package": "scikit-learn==1.5.2"}},
+        {"pypi": {"package": "mlflow==3.17.2"}},
+        {"pypi": {"package": "databricks-sdk==0.156.0"}},
     ]

@@ -134,7 +134,8 @@ def test_schedule_and_compute_of_the_examples() -> None:
     serverless = churn["databricks/train.json"]
     assert "job_clusters" not in serverless
     envs = {e["environment_key"]: e["spec"] for e in serverless["environments"]}
-    assert envs["train"]["dependencies"] == ["xgboost==2.1.1", "scikit-learn==1.5.2"]
+    training = ["mlflow==3.0.1", "xgboost==2.1.1", "scikit-learn==1.5.2"]
+    assert envs["train"]["dependencies"] == training
     assert all("environment_key" in t and "libraries" not in t for t in serverless["tasks"])
     batch = churn["databricks/batch-prod.json"]
     assert batch["schedule"]["quartz_cron_expression"] == "0 0 6 * * ?"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mlopsgen import report
 from mlopsgen.model import Origin
-from mlopsgen.spec.compile import compile_text
+from mlopsgen.spec.compile import compile_text, folder_reader
 
 CASES_DIR = Path(__file__).parent / "cases" / "invalid"
 
@@ -25,7 +25,7 @@ def diagnostics_text(case: Path) -> str:
     result = compile_text(
         text,
         Path("model.yaml"),
-        file_exists=lambda relative: (case / relative).is_file(),
+        read_file=folder_reader(case),
         origin=Origin(spec_path="model.yaml", spec_dir="."),
     )
     return report.as_text(result.diagnostics)

@@ -17,7 +17,7 @@ params = mlopsgen_runtime.read_params(
         'registry': 'unity-catalog',
         'stage': 'dev',
         'input_table': 'main.growth.active_customers',
-        'output_table': 'main.growth.churn_scores',
+        'output_table': 'main.growth.churn_scores_dev',
         'table_format': 'delta',
     },
     dbutils=globals().get("dbutils"),

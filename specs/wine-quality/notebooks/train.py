@@ -5,12 +5,18 @@
 # MAGIC Trains a small scikit-learn regressor on the wine data set that ships with scikit-learn,
 # MAGIC logs its metrics (`rmse`, `r2`) to MLflow and registers it under the spec's `model.name`.
 # MAGIC
-# MAGIC **mlopsgen hand-over contract** (one line, last cell):
-# MAGIC `dbutils.jobs.taskValues.set(key="model_version", value=str(version))`.
-# MAGIC In PR mode (`mlopsgen_mode == "pr"`) the notebook trains and logs but registers nothing.
+# MAGIC **Parameters from mlopsgen** (widgets): `mlopsgen_model_name` and `mlopsgen_registry`
+# MAGIC come from model.yaml, so no model name is written here; `mlopsgen_mode` is `pr` in the
+# MAGIC pull-request check, which trains and logs but registers nothing.
 # MAGIC
-# MAGIC Outside Databricks: `python notebooks/train.py` with `MLFLOW_TRACKING_URI` set; each
-# MAGIC parameter can be given as the environment variable `MLOPSGEN_<NAME>`.
+# MAGIC **Hand-over** (last cell):
+# MAGIC `dbutils.jobs.taskValues.set(key="model_version", value=str(version))`.
+# MAGIC
+# MAGIC Runs on the MLflow of the Databricks runtime the spec selects, 2.x (15.4 and 16.4 LTS
+# MAGIC ML) or 3.x (17.3 LTS ML). Outside Databricks: `python notebooks/train.py` with
+# MAGIC `MLFLOW_TRACKING_URI` set; each parameter can be given as the environment variable
+# MAGIC `MLOPSGEN_<NAME>`, e.g. `MLOPSGEN_MLOPSGEN_MODEL_NAME`
+# MAGIC (or the shorter `MLOPSGEN_MODEL_NAME`).
 
 # COMMAND ----------
 
@@ -32,13 +38,13 @@ from sklearn.preprocessing import StandardScaler
 
 # On Databricks `dbutils` is a notebook global; run as a script it does not exist.
 dbutils = globals().get("dbutils")
+# mlopsgen's own parameters; their defaults only serve runs by hand.
+MLOPSGEN = {"mlopsgen_model_name": "", "mlopsgen_registry": "", "mlopsgen_mode": "train"}
 DEFAULTS = {
-    "model_name": "main.ml.wine_quality",
-    "registry": "unity-catalog",
+    **MLOPSGEN,
     "alpha": "0.5",
     "l1_ratio": "0.5",
     "sample_fraction": "1.0",
-    "mlopsgen_mode": "train",
 }
 
 
@@ -46,11 +52,20 @@ def param(name: str) -> str:
     if dbutils is not None:
         dbutils.widgets.text(name, DEFAULTS[name])
         return str(dbutils.widgets.get(name))
-    return os.environ.get(f"MLOPSGEN_{name.upper()}", DEFAULTS[name])
+    names = [f"MLOPSGEN_{name.upper()}"]
+    if name in MLOPSGEN:  # also MLOPSGEN_MODEL_NAME, MLOPSGEN_REGISTRY, MLOPSGEN_MODE
+        names.append(f"MLOPSGEN_{name.removeprefix('mlopsgen_').upper()}")
+    return next((os.environ[n] for n in names if n in os.environ), DEFAULTS[name])
 
 
 params = {name: param(name) for name in DEFAULTS}
 print(f"parameters: {params}")
+register = params["mlopsgen_mode"] != "pr"  # a PR check must not register a model
+if register and not params["mlopsgen_model_name"]:
+    raise ValueError(
+        "mlopsgen_model_name is empty: mlopsgen's training job passes model.yaml's model.name "
+        "(by hand, set MLOPSGEN_MLOPSGEN_MODEL_NAME)"
+    )
 
 # COMMAND ----------
 
@@ -77,15 +92,20 @@ print(f"metrics: {metrics}")
 
 # COMMAND ----------
 
-if params["registry"] == "unity-catalog" and mlflow.get_tracking_uri().startswith("databricks"):
-    mlflow.set_registry_uri("databricks-uc")
-register = params["mlopsgen_mode"] != "pr"  # a PR check must not register a model
+# On Databricks, name the registry: MLflow's default differs between versions and workspaces.
+if mlflow.get_tracking_uri().startswith("databricks"):
+    registries = {"unity-catalog": "databricks-uc", "workspace": "databricks"}
+    if params["mlopsgen_registry"] not in registries:
+        raise ValueError(f"mlopsgen_registry must be one of {sorted(registries)}")
+    mlflow.set_registry_uri(registries[params["mlopsgen_registry"]])
+# MLflow 3 names a logged model with `name`; MLflow 2 has only `artifact_path`.
+where = "name" if int(mlflow.__version__.split(".")[0]) >= 3 else "artifact_path"
 with mlflow.start_run(run_name=f"wine-quality-{params['mlopsgen_mode']}") as run:
-    mlflow.log_params({k: params[k] for k in ("alpha", "l1_ratio", "sample_fraction")})
+    mlflow.log_params({k: v for k, v in params.items() if k not in MLOPSGEN})
     mlflow.log_metrics(metrics)
     logged = mlflow.sklearn.log_model(
         model,
-        name="model",
+        **{where: "model"},
         signature=infer_signature(x_test, predictions),  # Unity Catalog requires one
         input_example=x_test.head(2),
         serialization_format="cloudpickle",  # Databricks' default, chosen here everywhere
@@ -96,9 +116,12 @@ with mlflow.start_run(run_name=f"wine-quality-{params['mlopsgen_mode']}") as run
             f"numpy=={numpy.__version__}",
             f"cloudpickle=={cloudpickle.__version__}",
         ],
-        registered_model_name=params["model_name"] if register else None,
     )
-version = str(logged.registered_model_version) if register else ""
+# register_model returns the new version on MLflow 2 and 3 alike (ModelInfo has no
+# registered_model_version before MLflow 3).
+version = ""
+if register:
+    version = str(mlflow.register_model(logged.model_uri, params["mlopsgen_model_name"]).version)
 print(f"run {run.info.run_id}: " + (f"registered version {version}" if register else "PR mode"))
 
 # COMMAND ----------
