@@ -65,9 +65,8 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
             code = ExitCode.INVALID
             continue
         root = path.parent if out is None else (out if len(specs) == 1 else out / spec.name)
-        plan = writer.plan(
-            root, writer.generated_tree(spec, render_spec(spec).files()), force=force
-        )
+        tree = writer.generated_tree(spec, render_spec(spec).files())
+        plan = writer.plan(root, tree, force=force, protected=_inputs_under(root, path, spec))
         sys.stdout.write(report.render_plan_lines(plan))
         if plan.conflicts:
             sys.stderr.write(report.render_conflict_lines(plan))
@@ -77,6 +76,22 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
         writer.apply(plan)
         sys.stderr.write(report.render_summary(plan))
     return code
+
+
+def _inputs_under(root: Path, spec_path: Path, spec: Spec) -> set[str]:
+    """The spec and the files it references, as paths relative to `root` (never deleted)."""
+    folder = spec_path.parent
+    inputs = [spec_path, folder / spec.training.notebook]
+    if spec.serving is not None and spec.serving.smoke_test is not None:
+        inputs.append(folder / spec.serving.smoke_test)
+    real_root = root.resolve()
+    inside = set()
+    for item in inputs:
+        try:
+            inside.add(item.resolve().relative_to(real_root).as_posix())
+        except ValueError:
+            continue  # not under the output root: nothing there to protect
+    return inside
 
 
 def run_check(specs: list[Path]) -> ExitCode:
