@@ -50,20 +50,24 @@ def _guard(action: Callable[[], ExitCode]) -> None:
     try:
         code = action()
     except MlopsgenError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from mlopsgen.commands import console  # the message may quote a workspace or a spec
+
+        console.err(f"error: {exc}\n")
         code = exc.exit_code
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         code = ExitCode.INVALID
     except Exception:
+        from mlopsgen.commands import console
+
         if os.environ.get("MLOPSGEN_DEBUG"):
             traceback.print_exc()
         exc_type, exc_value, _ = sys.exc_info()
-        typer.echo(
-            f"internal error: {exc_type.__name__ if exc_type else 'Exception'}: {exc_value}\n"
+        name = exc_type.__name__ if exc_type else "Exception"
+        console.err(
+            f"internal error: {name}: {exc_value}\n"
             f"This is a bug in mlopsgen {__version__}. Please report it at {ISSUES_URL} "
-            "with the spec and this message (set MLOPSGEN_DEBUG=1 to see the traceback).",
-            err=True,
+            "with the spec and this message (set MLOPSGEN_DEBUG=1 to see the traceback).\n"
         )
         code = ExitCode.INTERNAL
     raise typer.Exit(int(code))

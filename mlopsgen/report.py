@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,17 @@ if TYPE_CHECKING:
     from mlopsgen.databricks.run import FailedTask
     from mlopsgen.spec.diagnostics import Diagnostic
     from mlopsgen.writer import Change, Plan
+
+
+# Azure Pipelines logging commands: `##vso[` and `##[`, which the agent acts on anywhere in a
+# line (Microsoft Learn, "Logging commands"); matched case-insensitively to be safe.
+_LOGGING_COMMAND = re.compile(r"##(?=vso\[|\[)", re.IGNORECASE)
+
+
+def neutralise(text: str) -> str:
+    """`text` with every logging-command prefix broken (`##vso[` becomes `#\\#vso[`), so the
+    agent reads none in what mlopsgen prints from a spec, a workspace or a notebook."""
+    return _LOGGING_COMMAND.sub(r"#\\#", text)
 
 
 def as_text(diagnostics: Sequence[Diagnostic]) -> str:

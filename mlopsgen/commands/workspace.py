@@ -5,19 +5,14 @@ Both need the `databricks` extra; nothing here imports databricks-sdk until a co
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlopsgen.commands import console
 from mlopsgen.errors import ExitCode, MlopsgenError, UsageError
 
 if TYPE_CHECKING:
     from mlopsgen.databricks.target import Target
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(f"{line}\n")
-    sys.stdout.flush()  # the pipeline log shows progress while a run is still going
 
 
 def load_target(spec_path: Path, stage_name: str) -> Target:
@@ -30,7 +25,7 @@ def load_target(spec_path: Path, stage_name: str) -> Target:
         raise UsageError(f"no such spec file: {spec_path}")
     result = compile_spec(spec_path)
     if result.spec is None:
-        sys.stderr.write(report.as_text(result.diagnostics))
+        console.err(report.as_text(result.diagnostics))
         raise MlopsgenError(f"{spec_path}: the spec is invalid; nothing was deployed or run")
     return make_target(result.spec, spec_path, stage_name)
 
@@ -44,15 +39,15 @@ def run_deploy(spec: Path, stage: str, *, dry_run: bool, host: str | None) -> Ex
     target = load_target(spec, stage)
     prepared = prepare(target, host)
     plan = prepared.plan
-    sys.stdout.write(report.deploy_header(stage, prepared.host, target.stage.workspace_folder))
-    sys.stdout.write(report.deploy_plan(plan, IDENTITY_TAG))
+    console.out(report.deploy_header(stage, prepared.host, target.stage.workspace_folder))
+    console.out(report.deploy_plan(plan, IDENTITY_TAG))
     if plan.conflicts:
         raise MlopsgenError(plan.conflicts[0])
     if dry_run:
-        _out("dry run: nothing was changed")
+        console.line("dry run: nothing was changed")
         return ExitCode.OK
     apply_plan(prepared.client, prepared.host, plan)
-    _out(report.deploy_summary(plan, done=True))
+    console.line(report.deploy_summary(plan, done=True))
     return ExitCode.OK
 
 
@@ -79,11 +74,11 @@ def run_job(
     url = (host or target.stage.workspace).rstrip("/")
     client = connect(url)
     run_id = run.start(client, url, target, job_file, parameters)
-    finished = watch_run(client, url, run_id, timeout_minutes=timeout, echo=_out)
+    finished = watch_run(client, url, run_id, timeout_minutes=timeout, echo=console.line)
     if not run.succeeded(finished):
-        sys.stderr.write(report.failed_tasks(run.failed_tasks(client, url, finished)))
+        console.err(report.failed_tasks(run.failed_tasks(client, url, finished)))
         raise MlopsgenError(run.ended_message(finished))
     if kind == "train":
         version = run.handed_over_version(client, url, finished)
-        sys.stdout.write(report.output_variable(MODEL_VERSION_OUTPUT, version))
+        console.logging_command(report.output_variable(MODEL_VERSION_OUTPUT, version))
     return ExitCode.OK
