@@ -63,7 +63,7 @@ def run_job(
     """Start a generated job, follow it, and exit 0 only when it ends SUCCESS."""
     from mlopsgen import report
     from mlopsgen.databricks import run
-    from mlopsgen.databricks.client import connect
+    from mlopsgen.databricks.client import connect, workspace_url
     from mlopsgen.databricks.watch import watch_run
     from mlopsgen.layout import MODEL_VERSION_OUTPUT
 
@@ -71,7 +71,7 @@ def run_job(
     kind = run.check_options(job, parameters, timeout)
     target = load_target(spec, stage)
     job_file = run.job_to_run(target, kind)
-    url = (host or target.stage.workspace).rstrip("/")
+    url = workspace_url(host, target.stage.workspace)
     client = connect(url)
     run_id = run.start(client, url, target, job_file, parameters)
     finished = watch_run(client, url, run_id, timeout_minutes=timeout, echo=console.line)

@@ -11,7 +11,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlopsgen.databricks.client import api_errors, connect
+from mlopsgen.databricks.client import api_errors, connect, workspace_url
 from mlopsgen.databricks.desired import Upload, desired_state
 from mlopsgen.databricks.plan import Change, Plan, make_plan
 from mlopsgen.databricks.remote import fetch_current
@@ -33,7 +33,7 @@ class Prepared:
 
 def prepare(target: Target, host: str | None) -> Prepared:
     desired = desired_state(target)
-    url = (host or target.stage.workspace).rstrip("/")
+    url = workspace_url(host, target.stage.workspace)
     client = connect(url)
     return Prepared(client, url, make_plan(desired, fetch_current(client, url, desired)))
 
