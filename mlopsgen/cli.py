@@ -142,6 +142,14 @@ def deploy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
     ] = False,
+    repair_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--repair-duplicates",
+            help="When several jobs carry this spec's name and identity, keep the oldest "
+            "and delete the others (instead of stopping).",
+        ),
+    ] = False,
     host: Annotated[
         str | None,
         typer.Option(
@@ -152,7 +160,11 @@ def deploy(
     """Upload notebooks and create or update the stage's Databricks jobs."""
     from mlopsgen.commands.workspace import run_deploy
 
-    _guard(lambda: run_deploy(spec, stage, dry_run=dry_run, host=host))
+    _guard(
+        lambda: run_deploy(
+            spec, stage, dry_run=dry_run, host=host, repair_duplicates=repair_duplicates
+        )
+    )
 
 
 @app.command()

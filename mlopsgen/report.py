@@ -128,12 +128,14 @@ def deploy_plan(plan: DeployPlan, identity_tag: str) -> str:
 
 def deploy_summary(plan: DeployPlan, *, done: bool) -> str:
     counts = {a: sum(1 for c in plan.changes if c.action == a) for a in ("create", "update")}
-    unchanged = len(plan.changes) - counts["create"] - counts["update"]
-    verbs = ("created", "updated") if done else ("to create", "to update")
-    return (
+    deleted = sum(1 for c in plan.changes if c.action == "delete")
+    unchanged = len(plan.changes) - counts["create"] - counts["update"] - deleted
+    verbs = ("created", "updated", "deleted") if done else ("to create", "to update", "to delete")
+    summary = (
         f"{'deployed: ' if done else 'plan: '}{counts['create']} {verbs[0]}, "
         f"{counts['update']} {verbs[1]}, {unchanged} unchanged"
     )
+    return summary + (f", {deleted} duplicate job(s) {verbs[2]}" if deleted else "")
 
 
 def failed_tasks(tasks: Sequence[FailedTask]) -> str:

@@ -30,14 +30,16 @@ def load_target(spec_path: Path, stage_name: str) -> Target:
     return make_target(result.spec, spec_path, stage_name)
 
 
-def run_deploy(spec: Path, stage: str, *, dry_run: bool, host: str | None) -> ExitCode:
+def run_deploy(
+    spec: Path, stage: str, *, dry_run: bool, host: str | None, repair_duplicates: bool = False
+) -> ExitCode:
     """Print the stage's plan, then (unless --dry-run) apply only what changed."""
     from mlopsgen import report
     from mlopsgen.databricks.deploy import apply_plan, prepare
     from mlopsgen.layout import IDENTITY_TAG
 
     target = load_target(spec, stage)
-    prepared = prepare(target, host)
+    prepared = prepare(target, host, repair_duplicates=repair_duplicates)
     plan = prepared.plan
     console.out(report.deploy_header(stage, prepared.host, target.stage.workspace_folder))
     console.out(report.deploy_plan(plan, IDENTITY_TAG))
@@ -46,7 +48,8 @@ def run_deploy(spec: Path, stage: str, *, dry_run: bool, host: str | None) -> Ex
     if dry_run:
         console.line("dry run: nothing was changed")
         return ExitCode.OK
-    apply_plan(prepared.client, prepared.host, plan)
+    for note in apply_plan(prepared.client, prepared.host, plan):
+        console.line(note)
     console.line(report.deploy_summary(plan, done=True))
     return ExitCode.OK
 

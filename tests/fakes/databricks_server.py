@@ -11,13 +11,18 @@ It listens on 127.0.0.1 on a free port and implements the subset of Jobs 2.1/2.2
 and Model Serving that mlopsgen uses. Requests are checked strictly against the SDK's own
 types (unknown fields, wrong JSON types and unknown enum values are a 400
 INVALID_PARAMETER_VALUE, as the real service answers); every request is recorded; runs follow
-`RunScript`s; `fail_next` injects 401/403/404/429/503 answers.
+`RunScript`s; `fail_next` injects 401/403/404/429/503 answers, before the request takes
+effect or after it (`after_commit=True`: the change is made, then the answer is lost, as
+after a gateway timeout), or drops the connection without an answer (`status=RESET`);
+`before_next` runs a callback first (another client acting at the same moment).
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +35,7 @@ from fakes.databricks_workspace import WorkspaceTree
 from fakes.errors import ApiError
 
 TOKEN = "test-token"
+RESET = 0  # fail_next(status=RESET): close the connection without answering
 WORKSPACE_ID = "1234567890"
 
 _ERROR_CODES = {
@@ -58,6 +64,7 @@ class _Failure:
     remaining: int
     retry_after: int | None
     message: str
+    after_commit: bool = False
 
 
 @dataclass
@@ -70,6 +77,7 @@ class FakeDatabricks:
     workspace: WorkspaceTree = field(default_factory=WorkspaceTree)
     serving: ServingEndpoints = field(default_factory=ServingEndpoints)
     _failures: list[_Failure] = field(default_factory=list)
+    _before: list[tuple[str, str, Callable[[], None]]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -140,10 +148,19 @@ class FakeDatabricks:
         method: str | None = None,
         retry_after: int | None = None,
         message: str = "injected failure",
+        after_commit: bool = False,
     ) -> None:
-        """The next `times` requests to `path` (any method unless given) answer `status`."""
+        """The next `times` requests to `path` (any method unless given) answer `status`
+        (RESET: no answer at all); with `after_commit` the request takes effect first."""
         with self._lock:
-            self._failures.append(_Failure(method, path, status, times, retry_after, message))
+            self._failures.append(
+                _Failure(method, path, status, times, retry_after, message, after_commit)
+            )
+
+    def before_next(self, method: str, path: str, action: Callable[[], None]) -> None:
+        """Run `action` just before the next `method path` request is handled."""
+        with self._lock:
+            self._before.append((method, path, action))
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Request]:
         with self._lock:
@@ -185,21 +202,30 @@ class FakeDatabricks:
             except json.JSONDecodeError:
                 body = raw_body.decode("utf-8", "replace")
             self.requests.append(Request(method, path, query, body))
+            self._run_before(method, path)
             try:
-                self._inject(method, path)
+                self._inject(method, path, after_commit=False)
                 if path != "/.well-known/databricks-config":
                     self._authenticate(headers)
                 if isinstance(body, str):
                     raise ApiError(400, "MALFORMED_REQUEST", "Invalid JSON given in the body.")
-                return 200, self._route(method, path, query, body or {}), {}
+                answer = self._route(method, path, query, body or {})
+                self._inject(method, path, after_commit=True)
+                return 200, answer, {}
             except ApiError as err:
                 return err.status, err.body(), err.headers()
 
-    def _inject(self, method: str, path: str) -> None:
+    def _run_before(self, method: str, path: str) -> None:
+        for hook in list(self._before):
+            if hook[:2] == (method, path):
+                self._before.remove(hook)
+                hook[2]()
+
+    def _inject(self, method: str, path: str, *, after_commit: bool) -> None:
         for failure in self._failures:
             if failure.path != path or failure.remaining <= 0:
                 continue
-            if failure.method not in (None, method):
+            if failure.method not in (None, method) or failure.after_commit != after_commit:
                 continue
             failure.remaining -= 1
             code = _ERROR_CODES.get(failure.status, "UNKNOWN")
@@ -229,6 +255,10 @@ def _handler_for(fake: FakeDatabricks) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, body, extra = fake.handle(self.command, self.path, headers, raw)
+            if status == RESET:  # the connection drops: the client sees no answer at all
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
