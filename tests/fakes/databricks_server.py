@@ -36,6 +36,18 @@ from fakes.errors import ApiError
 
 TOKEN = "test-token"
 RESET = 0  # fail_next(status=RESET): close the connection without answering
+HTML = "__html__"  # a body with this key is sent as that HTML page
+
+
+class _Raw(Exception):
+    """An answer the handler sends as it is (a garbled success, a gateway page)."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
 WORKSPACE_ID = "1234567890"
 
 _ERROR_CODES = {
@@ -65,6 +77,7 @@ class _Failure:
     retry_after: int | None
     message: str
     after_commit: bool = False
+    html: bool = False  # answer a gateway's HTML page instead of a JSON error
 
 
 @dataclass
@@ -149,12 +162,14 @@ class FakeDatabricks:
         retry_after: int | None = None,
         message: str = "injected failure",
         after_commit: bool = False,
+        html: bool = False,
     ) -> None:
         """The next `times` requests to `path` (any method unless given) answer `status`
-        (RESET: no answer at all); with `after_commit` the request takes effect first."""
+        (RESET: no answer at all; 200: a success whose body is not what the API promises;
+        `html`: a gateway's HTML page); with `after_commit` the request takes effect first."""
         with self._lock:
             self._failures.append(
-                _Failure(method, path, status, times, retry_after, message, after_commit)
+                _Failure(method, path, status, times, retry_after, message, after_commit, html)
             )
 
     def before_next(self, method: str, path: str, action: Callable[[], None]) -> None:
@@ -214,6 +229,8 @@ class FakeDatabricks:
                 return 200, answer, {}
             except ApiError as err:
                 return err.status, err.body(), err.headers()
+            except _Raw as raw:
+                return raw.status, raw.body, {}
 
     def _run_before(self, method: str, path: str) -> None:
         for hook in list(self._before):
@@ -228,6 +245,11 @@ class FakeDatabricks:
             if failure.method not in (None, method) or failure.after_commit != after_commit:
                 continue
             failure.remaining -= 1
+            if failure.html:
+                page = f"<html><body><h1>{failure.status} Bad Gateway</h1></body></html>"
+                raise _Raw(failure.status, {HTML: page})
+            if failure.status == 200:
+                raise _Raw(200, {"unexpected": "a body of the wrong shape"})
             code = _ERROR_CODES.get(failure.status, "UNKNOWN")
             raise ApiError(failure.status, code, failure.message, failure.retry_after)
 
@@ -259,9 +281,10 @@ def _handler_for(fake: FakeDatabricks) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            data = json.dumps(body).encode()
+            html = HTML in body
+            data = str(body[HTML]).encode() if html else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html" if html else "application/json")
             self.send_header("Content-Length", str(len(data)))
             for key, value in extra.items():
                 self.send_header(key, value)
