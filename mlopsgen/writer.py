@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -290,16 +291,26 @@ def write_atomic(path: Path, data: bytes) -> None:
     # Unique per write (not per process: in a container every run can be PID 1).
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:16]}{TEMP_SUFFIX}")
     try:
+        mode = _existing_mode(path)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            if mode is not None:
+                os.chmod(temp, mode)  # a replaced file keeps its permissions
             os.replace(temp, path)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
     except OSError as exc:
         raise MlopsgenError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+
+
+def _existing_mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
 
 
 def _guard_os(path: Path, what: str, action: Callable[[], _T]) -> _T:
