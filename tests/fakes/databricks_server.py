@@ -8,11 +8,11 @@ Usage:
         assert fake.calls("POST", "/api/2.2/jobs/create")
 
 It listens on 127.0.0.1 on a free port and implements the subset of Jobs 2.1/2.2, Workspace
-and Model Serving that mlopsgen uses. Requests are checked strictly against the SDK's own
-types (unknown fields, wrong JSON types and unknown enum values are a 400
-INVALID_PARAMETER_VALUE, as the real service answers); every request is recorded; runs follow
-`RunScript`s; `fail_next` injects 401/403/404/429/503 answers, before the request takes
-effect or after it (`after_commit=True`: the change is made, then the answer is lost, as
+and Model Serving (management and invocations) that mlopsgen uses. Requests are checked
+strictly against the SDK's own types (unknown fields, wrong JSON types and unknown enum values
+are a 400 INVALID_PARAMETER_VALUE, as the real service answers); every request is recorded;
+runs follow `RunScript`s; `fail_next` injects 401/403/404/429/503 answers, before the request
+takes effect or after it (`after_commit=True`: the change is made, then the answer is lost, as
 after a gateway timeout), or drops the connection without an answer (`status=RESET`);
 `before_next` runs a callback first (another client acting at the same moment).
 """
@@ -262,7 +262,8 @@ class FakeDatabricks:
             return {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": WORKSPACE_ID}
         if path.startswith("/api/2.0/workspace/"):
             return self.workspace.route(method, path, query, body)
-        if path.startswith("/api/2.0/serving-endpoints"):
+        # the management API, and invocations (which live outside /api)
+        if path.startswith(("/api/2.0/serving-endpoints", "/serving-endpoints/")):
             return self.serving.route(method, path, query, body)
         return self.jobs_api.route(method, path, query, body)
 
