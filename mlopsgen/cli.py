@@ -195,6 +195,13 @@ def run(
 
 
 def main() -> None:
+    # Under LANG=C (or a console that is not UTF-8) a spec path or a workspace message with
+    # non-ASCII characters must not turn into an encoding crash (exit 3): escape what the
+    # terminal cannot show. Generated files are always written as UTF-8 regardless.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     app()
 
 
