@@ -50,20 +50,24 @@ def _guard(action: Callable[[], ExitCode]) -> None:
     try:
         code = action()
     except MlopsgenError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from mlopsgen.commands import console  # the message may quote a workspace or a spec
+
+        console.err(f"error: {exc}\n")
         code = exc.exit_code
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         code = ExitCode.INVALID
     except Exception:
+        from mlopsgen.commands import console
+
         if os.environ.get("MLOPSGEN_DEBUG"):
             traceback.print_exc()
         exc_type, exc_value, _ = sys.exc_info()
-        typer.echo(
-            f"internal error: {exc_type.__name__ if exc_type else 'Exception'}: {exc_value}\n"
+        name = exc_type.__name__ if exc_type else "Exception"
+        console.err(
+            f"internal error: {name}: {exc_value}\n"
             f"This is a bug in mlopsgen {__version__}. Please report it at {ISSUES_URL} "
-            "with the spec and this message (set MLOPSGEN_DEBUG=1 to see the traceback).",
-            err=True,
+            "with the spec and this message (set MLOPSGEN_DEBUG=1 to see the traceback).\n"
         )
         code = ExitCode.INTERNAL
     raise typer.Exit(int(code))
@@ -138,6 +142,14 @@ def deploy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
     ] = False,
+    repair_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--repair-duplicates",
+            help="When several jobs carry this spec's name and identity, keep the oldest "
+            "and delete the others (instead of stopping).",
+        ),
+    ] = False,
     host: Annotated[
         str | None,
         typer.Option(
@@ -148,7 +160,11 @@ def deploy(
     """Upload notebooks and create or update the stage's Databricks jobs."""
     from mlopsgen.commands.workspace import run_deploy
 
-    _guard(lambda: run_deploy(spec, stage, dry_run=dry_run, host=host))
+    _guard(
+        lambda: run_deploy(
+            spec, stage, dry_run=dry_run, host=host, repair_duplicates=repair_duplicates
+        )
+    )
 
 
 @app.command()
@@ -179,6 +195,13 @@ def run(
 
 
 def main() -> None:
+    # Under LANG=C (or a console that is not UTF-8) a spec path or a workspace message with
+    # non-ASCII characters must not turn into an encoding crash (exit 3): escape what the
+    # terminal cannot show. Generated files are always written as UTF-8 regardless.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     app()
 
 

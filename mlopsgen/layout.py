@@ -95,6 +95,22 @@ def is_runtime_file(path: str) -> bool:
     return path.startswith(f"{RUNTIME_DIR}/")
 
 
+def is_generated_path(path: str) -> bool:
+    """True for a path of a kind mlopsgen generates (or did generate, in an older release).
+
+    The manifest is untrusted input: render deletes or overwrites only paths of these kinds,
+    so a tampered manifest can never make it remove the spec or a user's notebook.
+    """
+    from mlopsgen.runtime.contract import TASKS
+
+    if path in (PIPELINE_FILE, MANIFEST_FILE) or is_runtime_file(path):
+        return True
+    folder, _, name = path.partition("/")
+    if folder == JOBS_DIR and "/" not in name:
+        return name.endswith(".json")
+    return path in {notebook_file(task) for task in TASKS}
+
+
 def default_workspace_folder(spec_name: str) -> str:
     return f"{DEFAULT_WORKSPACE_ROOT}/{spec_name}"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,17 @@ if TYPE_CHECKING:
     from mlopsgen.databricks.run import FailedTask
     from mlopsgen.spec.diagnostics import Diagnostic
     from mlopsgen.writer import Change, Plan
+
+
+# Azure Pipelines logging commands: `##vso[` and `##[`, which the agent acts on anywhere in a
+# line (Microsoft Learn, "Logging commands"); matched case-insensitively to be safe.
+_LOGGING_COMMAND = re.compile(r"##(?=vso\[|\[)", re.IGNORECASE)
+
+
+def neutralise(text: str) -> str:
+    """`text` with every logging-command prefix broken (`##vso[` becomes `#\\#vso[`), so the
+    agent reads none in what mlopsgen prints from a spec, a workspace or a notebook."""
+    return _LOGGING_COMMAND.sub(r"#\\#", text)
 
 
 def as_text(diagnostics: Sequence[Diagnostic]) -> str:
@@ -116,12 +128,14 @@ def deploy_plan(plan: DeployPlan, identity_tag: str) -> str:
 
 def deploy_summary(plan: DeployPlan, *, done: bool) -> str:
     counts = {a: sum(1 for c in plan.changes if c.action == a) for a in ("create", "update")}
-    unchanged = len(plan.changes) - counts["create"] - counts["update"]
-    verbs = ("created", "updated") if done else ("to create", "to update")
-    return (
+    deleted = sum(1 for c in plan.changes if c.action == "delete")
+    unchanged = len(plan.changes) - counts["create"] - counts["update"] - deleted
+    verbs = ("created", "updated", "deleted") if done else ("to create", "to update", "to delete")
+    summary = (
         f"{'deployed: ' if done else 'plan: '}{counts['create']} {verbs[0]}, "
         f"{counts['update']} {verbs[1]}, {unchanged} unchanged"
     )
+    return summary + (f", {deleted} duplicate job(s) {verbs[2]}" if deleted else "")
 
 
 def failed_tasks(tasks: Sequence[FailedTask]) -> str:

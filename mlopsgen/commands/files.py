@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlopsgen.commands import console
 from mlopsgen.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ def run_validate(specs: list[Path], output_format: str) -> ExitCode:
     require_files(specs)
     diagnostics = [d for p in specs for d in compile_spec(p).diagnostics]
     out = report.as_json(diagnostics) if output_format == "json" else report.as_text(diagnostics)
-    sys.stdout.write(out)
-    sys.stderr.write(report.summary(diagnostics, len(specs)) + "\n")
+    console.out(out)
+    console.err(report.summary(diagnostics, len(specs)) + "\n")
     failed = any(d.severity == "error" for d in diagnostics)
     return ExitCode.INVALID if failed else ExitCode.OK
 
@@ -38,7 +38,7 @@ def run_schema() -> ExitCode:
     """Print the packaged JSON Schema byte for byte (yaml-language-server reads it)."""
     from mlopsgen.spec.schema import schema_text
 
-    sys.stdout.write(schema_text())
+    console.out(schema_text())
     return ExitCode.OK
 
 
@@ -50,7 +50,7 @@ def _valid_specs(specs: list[Path]) -> Iterator[tuple[Path, Spec | None]]:
     require_files(specs)
     for path in specs:
         result = compile_spec(path)
-        sys.stdout.write(report.as_text(result.diagnostics))
+        console.out(report.as_text(result.diagnostics))
         yield path, result.spec
 
 
@@ -65,18 +65,33 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
             code = ExitCode.INVALID
             continue
         root = path.parent if out is None else (out if len(specs) == 1 else out / spec.name)
-        plan = writer.plan(
-            root, writer.generated_tree(spec, render_spec(spec).files()), force=force
-        )
-        sys.stdout.write(report.render_plan_lines(plan))
+        tree = writer.generated_tree(spec, render_spec(spec).files())
+        plan = writer.plan(root, tree, force=force, protected=_inputs_under(root, path, spec))
+        console.out(report.render_plan_lines(plan))
         if plan.conflicts:
-            sys.stderr.write(report.render_conflict_lines(plan))
-            sys.stderr.write("nothing written; --force overwrites files edited by hand\n")
+            console.err(report.render_conflict_lines(plan))
+            console.err("nothing written; --force overwrites files edited by hand\n")
             code = ExitCode.INVALID
             continue
         writer.apply(plan)
-        sys.stderr.write(report.render_summary(plan))
+        console.err(report.render_summary(plan))
     return code
+
+
+def _inputs_under(root: Path, spec_path: Path, spec: Spec) -> set[str]:
+    """The spec and the files it references, as paths relative to `root` (never deleted)."""
+    folder = spec_path.parent
+    inputs = [spec_path, folder / spec.training.notebook]
+    if spec.serving is not None and spec.serving.smoke_test is not None:
+        inputs.append(folder / spec.serving.smoke_test)
+    real_root = root.resolve()
+    inside = set()
+    for item in inputs:
+        try:
+            inside.add(item.resolve().relative_to(real_root).as_posix())
+        except ValueError:
+            continue  # not under the output root: nothing there to protect
+    return inside
 
 
 def run_check(specs: list[Path]) -> ExitCode:
@@ -94,10 +109,10 @@ def run_check(specs: list[Path]) -> ExitCode:
         )
         pending = plan.pending()
         for change in pending:
-            sys.stdout.write(report.diff(plan, change))
+            console.out(report.diff(plan, change))
         if pending:
             code = ExitCode.INVALID
-            sys.stderr.write(
+            console.err(
                 f"{path}: {len(pending)} generated file(s) out of date; "
                 f"run: mlopsgen render {path}\n"
             )

@@ -5,19 +5,14 @@ Both need the `databricks` extra; nothing here imports databricks-sdk until a co
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlopsgen.commands import console
 from mlopsgen.errors import ExitCode, MlopsgenError, UsageError
 
 if TYPE_CHECKING:
     from mlopsgen.databricks.target import Target
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(f"{line}\n")
-    sys.stdout.flush()  # the pipeline log shows progress while a run is still going
 
 
 def load_target(spec_path: Path, stage_name: str) -> Target:
@@ -30,29 +25,32 @@ def load_target(spec_path: Path, stage_name: str) -> Target:
         raise UsageError(f"no such spec file: {spec_path}")
     result = compile_spec(spec_path)
     if result.spec is None:
-        sys.stderr.write(report.as_text(result.diagnostics))
+        console.err(report.as_text(result.diagnostics))
         raise MlopsgenError(f"{spec_path}: the spec is invalid; nothing was deployed or run")
     return make_target(result.spec, spec_path, stage_name)
 
 
-def run_deploy(spec: Path, stage: str, *, dry_run: bool, host: str | None) -> ExitCode:
+def run_deploy(
+    spec: Path, stage: str, *, dry_run: bool, host: str | None, repair_duplicates: bool = False
+) -> ExitCode:
     """Print the stage's plan, then (unless --dry-run) apply only what changed."""
     from mlopsgen import report
     from mlopsgen.databricks.deploy import apply_plan, prepare
     from mlopsgen.layout import IDENTITY_TAG
 
     target = load_target(spec, stage)
-    prepared = prepare(target, host)
+    prepared = prepare(target, host, repair_duplicates=repair_duplicates)
     plan = prepared.plan
-    sys.stdout.write(report.deploy_header(stage, prepared.host, target.stage.workspace_folder))
-    sys.stdout.write(report.deploy_plan(plan, IDENTITY_TAG))
+    console.out(report.deploy_header(stage, prepared.host, target.stage.workspace_folder))
+    console.out(report.deploy_plan(plan, IDENTITY_TAG))
     if plan.conflicts:
         raise MlopsgenError(plan.conflicts[0])
     if dry_run:
-        _out("dry run: nothing was changed")
+        console.line("dry run: nothing was changed")
         return ExitCode.OK
-    apply_plan(prepared.client, prepared.host, plan)
-    _out(report.deploy_summary(plan, done=True))
+    for note in apply_plan(prepared.client, prepared.host, plan):
+        console.line(note)
+    console.line(report.deploy_summary(plan, done=True))
     return ExitCode.OK
 
 
@@ -68,7 +66,7 @@ def run_job(
     """Start a generated job, follow it, and exit 0 only when it ends SUCCESS."""
     from mlopsgen import report
     from mlopsgen.databricks import run
-    from mlopsgen.databricks.client import connect
+    from mlopsgen.databricks.client import connect, workspace_url
     from mlopsgen.databricks.watch import watch_run
     from mlopsgen.layout import MODEL_VERSION_OUTPUT
 
@@ -76,14 +74,14 @@ def run_job(
     kind = run.check_options(job, parameters, timeout)
     target = load_target(spec, stage)
     job_file = run.job_to_run(target, kind)
-    url = (host or target.stage.workspace).rstrip("/")
+    url = workspace_url(host, target.stage.workspace)
     client = connect(url)
     run_id = run.start(client, url, target, job_file, parameters)
-    finished = watch_run(client, url, run_id, timeout_minutes=timeout, echo=_out)
+    finished = watch_run(client, url, run_id, timeout_minutes=timeout, echo=console.line)
     if not run.succeeded(finished):
-        sys.stderr.write(report.failed_tasks(run.failed_tasks(client, url, finished)))
+        console.err(report.failed_tasks(run.failed_tasks(client, url, finished)))
         raise MlopsgenError(run.ended_message(finished))
     if kind == "train":
         version = run.handed_over_version(client, url, finished)
-        sys.stdout.write(report.output_variable(MODEL_VERSION_OUTPUT, version))
+        console.logging_command(report.output_variable(MODEL_VERSION_OUTPUT, version))
     return ExitCode.OK

@@ -21,6 +21,53 @@ if TYPE_CHECKING:
 RETRY_TIMEOUT_ENV = "MLOPSGEN_RETRY_TIMEOUT_SECONDS"
 
 
+# Credentials the SDK reads from the environment; a stray line break (a CRLF file, an echo)
+# would end up inside an HTTP header and the error would quote it.
+CREDENTIAL_VARIABLES = ("DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CLIENT_ID")
+
+
+def workspace_url(override: str | None, stage_workspace: str) -> str:
+    """The workspace to talk to (--host / DATABRICKS_HOST, else the stage's), checked.
+
+    A URL carrying credentials (`https://user:token@host`) is refused without repeating it:
+    it would be printed in the plan header and every error.
+    """
+    from urllib.parse import urlsplit
+
+    url = (override or stage_workspace).strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise MlopsgenError("the workspace URL (--host / DATABRICKS_HOST) is not a URL") from None
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise MlopsgenError(
+            "the workspace URL (--host / DATABRICKS_HOST) contains credentials before '@': "
+            "give the host alone, and the token in DATABRICKS_TOKEN"
+        )
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise MlopsgenError(
+            "the workspace URL (--host / DATABRICKS_HOST) must be https://<workspace host>"
+        )
+    return url
+
+
+def clean_credentials() -> None:
+    """Trim surrounding whitespace from credentials in the environment; refuse any with
+    whitespace or control characters inside (never repeating the value)."""
+    for name in CREDENTIAL_VARIABLES:
+        value = os.environ.get(name)
+        if value is None:
+            continue
+        trimmed = value.strip()
+        if any(c.isspace() or not c.isprintable() for c in trimmed):
+            raise MlopsgenError(
+                f"{name} contains whitespace or control characters inside it; set it to the "
+                "credential alone (its value is not shown)"
+            )
+        if trimmed != value:
+            os.environ[name] = trimmed
+
+
 def connect(host: str) -> WorkspaceClient:
     """A client for `host`; credentials come from the SDK's default chain.
 
@@ -36,6 +83,7 @@ def connect(host: str) -> WorkspaceClient:
     if not os.environ.get("MLOPSGEN_DEBUG"):
         logging.getLogger("databricks.sdk").addHandler(logging.NullHandler())
         logging.getLogger("databricks.sdk").propagate = False
+    clean_credentials()
     raw = os.environ.get(RETRY_TIMEOUT_ENV)
     retry = _positive_int(RETRY_TIMEOUT_ENV, raw) if raw else None  # None: the SDK's default
     with api_errors(host, "authenticating"):

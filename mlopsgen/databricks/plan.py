@@ -16,7 +16,7 @@ from mlopsgen.databricks.desired import Desired, Upload
 from mlopsgen.layout import IDENTITY_TAG
 from mlopsgen.render.artifacts import JobFile
 
-Action = Literal["create", "update", "unchanged"]
+Action = Literal["create", "update", "unchanged", "delete"]
 
 
 @dataclass(frozen=True)
@@ -60,28 +60,41 @@ class Plan:
         return tuple(c for c in self.changes if c.action != "unchanged")
 
 
-def make_plan(desired: Desired, current: Current) -> Plan:
+def make_plan(desired: Desired, current: Current, *, repair_duplicates: bool = False) -> Plan:
+    """One change per upload and job. Several jobs with our name and identity (left by an
+    older release, a person, or a lost create answer) stop the deploy, unless
+    `repair_duplicates`: then the oldest is kept and the others are deleted."""
     changes = [_upload_change(u, current.objects.get(u.path)) for u in desired.uploads]
     left_alone: list[RemoteJob] = []
     conflicts: list[str] = []
     for job in desired.jobs:
         same_name = current.jobs.get(job.name, ())
-        ours = [r for r in same_name if r.identity == job.identity]
+        ours = sorted((r for r in same_name if r.identity == job.identity), key=_by_id)
         left_alone.extend(r for r in same_name if r.identity != job.identity)
-        if len(ours) > 1:
-            ids = ", ".join(str(r.job_id) for r in ours)
-            conflicts.append(
-                f"jobs {ids} are all named {job.name!r} with {IDENTITY_TAG} {job.identity}: "
-                "delete all but one, then deploy again"
-            )
+        if len(ours) > 1 and not repair_duplicates:
+            conflicts.append(duplicates_message(job.name, job.identity, ours))
         elif ours:
+            keep, *extra = ours
             action: Action = (
-                "unchanged" if settings_match(job.settings, ours[0].settings) else "update"
+                "unchanged" if settings_match(job.settings, keep.settings) else "update"
             )
-            changes.append(Change("job", job.name, action, ours[0].job_id, job=job))
+            changes.append(Change("job", job.name, action, keep.job_id, job=job))
+            changes.extend(Change("job", job.name, "delete", r.job_id) for r in extra)
         else:
             changes.append(Change("job", job.name, "create", job=job))
     return Plan(tuple(changes), tuple(left_alone), tuple(conflicts))
+
+
+def _by_id(job: RemoteJob) -> int:
+    return job.job_id
+
+
+def duplicates_message(name: str, identity: str, ours: list[RemoteJob]) -> str:
+    ids = ", ".join(str(r.job_id) for r in ours)
+    return (
+        f"jobs {ids} are all named {name!r} with {IDENTITY_TAG} {identity}: deploy with "
+        "--repair-duplicates to keep the oldest and delete the others"
+    )
 
 
 def _upload_change(upload: Upload, remote: RemoteObject | None) -> Change:

@@ -61,11 +61,17 @@ def jobs_named(client: WorkspaceClient, host: str, name: str) -> tuple[RemoteJob
 
 def find_job(client: WorkspaceClient, host: str, name: str, identity: str) -> RemoteJob | None:
     """The one deployed job with this name and identity (None when there is none)."""
-    ours = [j for j in jobs_named(client, host, name) if j.identity == identity]
+    ours = ours_named(client, host, name, identity)
     if len(ours) > 1:
         ids = ", ".join(str(j.job_id) for j in ours)
         raise MlopsgenError(
             f"jobs {ids} on {host} are all named {name!r} with {IDENTITY_TAG} {identity}: "
-            "delete all but one, then deploy again"
+            "run mlopsgen deploy with --repair-duplicates to keep the oldest, then run again"
         )
     return ours[0] if ours else None
+
+
+def ours_named(client: WorkspaceClient, host: str, name: str, identity: str) -> list[RemoteJob]:
+    """The jobs with this name and identity, oldest (lowest job ID) first."""
+    ours = [j for j in jobs_named(client, host, name) if j.identity == identity]
+    return sorted(ours, key=lambda j: j.job_id)

@@ -12,6 +12,7 @@ import json
 import posixpath
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,12 +111,14 @@ def _run_now(
             f"job {job.name} ({job.identity}) is not deployed on {host}: run "
             f"`mlopsgen deploy {target.spec.origin.spec_path} --stage {target.stage.name}` first"
         )
-    with api_errors(host, f"starting job {job.name} ({found.job_id})"):
-        waiter = client.jobs.run_now(
-            found.job_id, job_parameters=params or None, idempotency_token=_idempotency_token()
+    token = _idempotency_token()
+
+    def start() -> Any:
+        return client.jobs.run_now(
+            found.job_id, job_parameters=params or None, idempotency_token=token
         )
-    run_id: int = waiter.run_id
-    return run_id
+
+    return started_run_id(host, f"starting job {job.name} ({found.job_id})", start)
 
 
 def _submit_pr_check(client: WorkspaceClient, host: str, target: Target) -> int:
@@ -136,10 +139,44 @@ def _submit_pr_check(client: WorkspaceClient, host: str, target: Target) -> int:
             overwrite=True,
         )
     arguments = submit_arguments(submission(target))
-    with api_errors(host, "submitting the pr-check run"):
-        waiter = client.jobs.submit(**arguments, idempotency_token=_idempotency_token())
-    run_id: int = waiter.run_id
-    return run_id
+    token = _idempotency_token()
+
+    def start() -> Any:
+        return client.jobs.submit(**arguments, idempotency_token=token)
+
+    return started_run_id(host, "submitting the pr-check run", start)
+
+
+# How often a start is sent again (with the same idempotency token) when the answer lacks
+# a run ID: the service then answers with the run it already started, never a second one.
+START_ATTEMPTS = 3
+
+
+def started_run_id(host: str, doing: str, start: Callable[[], Any]) -> int:
+    """The run ID of a started run, however the answer was garbled or lost.
+
+    Jobs API: with an idempotency token, a repeated run-now/submit returns the ID of the
+    run the first request started (docs.databricks.com, "jobs/run-now: idempotency_token"),
+    so sending it again after a failure or a garbled answer never starts a second run.
+    """
+    failure: MlopsgenError | None = None
+    for _ in range(START_ATTEMPTS):
+        try:
+            with api_errors(host, doing):
+                try:
+                    run_id = start().run_id
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    run_id = None  # a 200 whose body is not a run
+        except MlopsgenError as exc:
+            failure, run_id = exc, None
+        if isinstance(run_id, int) and not isinstance(run_id, bool) and run_id > 0:
+            return run_id
+    if failure is not None:
+        raise failure
+    raise MlopsgenError(
+        f"{doing} on {host}: the workspace never answered with a run ID; a run may have "
+        "started: look at the job's runs in the workspace before starting it again"
+    )
 
 
 def _idempotency_token() -> str:

@@ -33,9 +33,14 @@ class Target:
         return self.rendered.job(kind, self.stage.name)
 
     def read_spec_file(self, relative: str) -> bytes:
+        """A file the spec references, which must really be inside the spec folder: a
+        symbolic link out of it would upload whatever it points at (issue 11)."""
         path = self.spec_dir / relative
+        real, folder = path.resolve(), self.spec_dir.resolve()
+        if folder not in real.parents:
+            raise MlopsgenError(f"{path}: resolves to a file outside the spec folder {folder}")
         try:
-            return path.read_bytes()
+            return real.read_bytes()
         except OSError as exc:
             raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 

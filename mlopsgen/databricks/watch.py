@@ -96,8 +96,7 @@ def watch_run(
     seen: Snapshot | None = None
     try:
         while True:
-            with api_errors(host, f"following run {run_id}"):
-                run = client.jobs.get_run(run_id)
+            run = _poll(client, host, run_id, poll, echo)
             if seen is None:
                 echo(f"run {run_id}: {run.run_page_url}")
             current = snapshot(run)
@@ -117,6 +116,41 @@ def watch_run(
     except KeyboardInterrupt:
         cancel(client, host, run_id, echo)
         raise
+
+
+# Consecutive failed polls (a 500, a gateway page, a dropped connection; 429/503 are already
+# retried inside the SDK) before `run` gives up following: the run keeps going meanwhile, so
+# one glitch must not end the step (a pipeline retry would start a second run).
+FOLLOW_ATTEMPTS = 5
+
+
+def _poll(
+    client: WorkspaceClient, host: str, run_id: int, poll: float, echo: Callable[[str], None]
+) -> Any:
+    """jobs/runs/get, tried again after a transient failure; after FOLLOW_ATTEMPTS failures
+    in a row the run is cancelled (best effort) so it is never left running unwatched."""
+    failures = 0
+    while True:
+        try:
+            with api_errors(host, f"following run {run_id}"):
+                return client.jobs.get_run(run_id)
+        except MlopsgenError as exc:
+            failures += 1
+            if failures == FOLLOW_ATTEMPTS:
+                raise MlopsgenError(
+                    f"lost contact with run {run_id} ({_give_up(client, host, run_id, echo)}): "
+                    f"{exc}"
+                ) from None
+            echo(f"run {run_id}: could not read its state ({exc}); trying again")
+            time.sleep(poll)
+
+
+def _give_up(client: WorkspaceClient, host: str, run_id: int, echo: Callable[[str], None]) -> str:
+    try:
+        cancel(client, host, run_id, echo)
+    except MlopsgenError:
+        return "cancelling it failed too: cancel it in the workspace"
+    return "it was cancelled"
 
 
 def cancel(client: WorkspaceClient, host: str, run_id: int, echo: Callable[[str], None]) -> None:

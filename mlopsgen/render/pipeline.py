@@ -25,6 +25,7 @@ from mlopsgen.runtime import contract
 
 PYTHON_VERSION = "3.11"
 AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy, cluster start
+APPROVAL_JOB_MARGIN_MINUTES = 5
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # A custom stage condition replaces succeeded(), which also meant "not canceled": without
 # this a deploy stage whose predecessor succeeded would still start after a cancel.
@@ -49,6 +50,13 @@ class DeployStage:
     depends_on: tuple[str, ...]
     condition: str
     run_timeout: int  # minutes `mlopsgen run` waits before cancelling the Databricks run
+
+    @property
+    def approval_job_timeout(self) -> int:
+        """The agentless approval job's timeout: above ManualValidation's own, so the task's
+        timeout (and onTimeout: reject) decides, not the job being cut off."""
+        assert self.approval is not None
+        return self.approval.timeout_minutes + APPROVAL_JOB_MARGIN_MINUTES
 
 
 def _refuse_macros(label: str, value: str) -> str:

@@ -1,20 +1,29 @@
-"""The deploy_serving task: serve the candidate (or the stage's version) on the stage's
-endpoint, on Databricks Model Serving here or on Azure ML (`azureml`).
+"""Serving, blue/green: the deploy_serving task serves the candidate (or the stage's version)
+beside what serves now, without traffic; after its smoke test, promote calls `go_live`, which
+moves all of the traffic to it, before any alias moves. Databricks Model Serving here (with
+`endpoints`), Azure ML in `azureml`.
 
+When serving or the smoke test fails, the job stops before promote: the version that served
+keeps all of its traffic, and no alias moves.
 `databricks.sdk` is imported inside the functions that call it (see registry.py's note).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import azureml, registry
+from . import azureml, endpoints, registry
 from .candidate import candidate_version
 from .contract import ENDPOINT, MODEL_NAME, SCALE_TO_ZERO, STAGE, TARGET, WORKLOAD_SIZE
+from .endpoints import Config, Deadline
 from .errors import TaskFailed
 from .params import flag, required
 from .registry import Registry
+
+DATABRICKS = "databricks-serving"
+AZUREML = "azureml"
+BATCH = "batch"
 
 
 def run_deploy_serving(params: dict[str, str], dbutils: Any | None) -> str:
@@ -22,11 +31,11 @@ def run_deploy_serving(params: dict[str, str], dbutils: Any | None) -> str:
     required(params, MODEL_NAME, ENDPOINT)
     reg = registry.open_registry(params)
     version = serving_version(reg, params, dbutils)
-    if target == "databricks-serving":
+    if target == DATABRICKS:
         return deploy_databricks_serving(reg.name, version, params)
-    if target == "azureml":
+    if target == AZUREML:
         return azureml.deploy_azureml(reg.name, version, params)
-    raise TaskFailed(f"--target must be 'databricks-serving' or 'azureml', not {target!r}")
+    raise TaskFailed(f"--target must be '{DATABRICKS}' or '{AZUREML}', not {target!r}")
 
 
 def serving_version(reg: Registry, params: Mapping[str, str], dbutils: Any | None) -> str:
@@ -54,53 +63,96 @@ def served_entity_name(model_name: str, version: str) -> str:
     return f"{base[:50]}-{version}"
 
 
-def deploy_databricks_serving(model_name: str, version: str, params: Mapping[str, str]) -> str:
-    required(params, ENDPOINT, WORKLOAD_SIZE)
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.service.serving import (
-        EndpointStateReady,
-        Route,
-        ServedEntityInput,
-        TrafficConfig,
-    )
+def go_live(model_name: str, version: str, params: Mapping[str, str]) -> list[str]:
+    """Send all of the stage endpoint's traffic to `version`, which deploy_serving served and
+    smoke_test tested, and stop serving the others; waits until done. Promote calls it before
+    it moves any alias. Idempotent; the changes made, for promote to print ([] if none)."""
+    target = params.get(TARGET, "")
+    if target == DATABRICKS:
+        return _go_live_databricks(model_name, version, params, Deadline.for_task())
+    if target == AZUREML:
+        return azureml.go_live_azureml(model_name, version, params)
+    if target == BATCH:
+        return []  # batch scoring reads the stage's alias: moving it is going live
+    raise TaskFailed(f"--target must be '{DATABRICKS}', '{AZUREML}' or '{BATCH}', not {target!r}")
 
-    name = params[ENDPOINT]
-    entity = ServedEntityInput(
-        name=served_entity_name(model_name, version),
-        entity_name=model_name,
-        entity_version=version,
-        workload_size=params[WORKLOAD_SIZE],
-        scale_to_zero_enabled=flag(params, SCALE_TO_ZERO),
-    )
-    traffic = TrafficConfig(routes=[Route(served_model_name=entity.name, traffic_percentage=100)])
-    what = f"{model_name} version {version}"
-    endpoint = _create_or_update(WorkspaceClient(), name, entity, traffic, what)
-    ready = endpoint.state.ready if endpoint.state else None
-    if ready != EndpointStateReady.READY:
-        raise TaskFailed(f"serving endpoint {name!r} is not ready after the update: {ready}")
-    print(f"serving endpoint {name!r} is ready and serves version {version}")
+
+def deploy_databricks_serving(
+    model_name: str, version: str, params: Mapping[str, str], deadline: Deadline | None = None
+) -> str:
+    """Serve the version beside what serves now, with no traffic, and wait until it is ready.
+
+    A new endpoint serves only this version, with all of the traffic: nothing served before,
+    so there is nothing to protect, and the routes must share out 100%. Its clients start
+    with it; no alias moves until the smoke test has passed and promote has run.
+    """
+    required(params, ENDPOINT, WORKLOAD_SIZE)
+    candidate = {
+        "name": served_entity_name(model_name, version),
+        "entity_name": model_name,
+        "entity_version": version,
+        "workload_size": params[WORKLOAD_SIZE],
+        "scale_to_zero_enabled": flag(params, SCALE_TO_ZERO),
+    }
+    from databricks.sdk import WorkspaceClient
+
+    w, name, entity = WorkspaceClient(), params[ENDPOINT], str(candidate["name"])
+    deadline = deadline or Deadline.for_task()
+    if endpoints.read(w, name) is None:
+        print(f"creating serving endpoint {name!r}: {entity} (version {version}), all traffic")
+        endpoint = endpoints.create(w, name, endpoints.with_candidate(None, candidate), deadline)
+    else:
+        endpoint, _ = endpoints.change(w, name, _beside_live(name, candidate), deadline)
+    endpoints.require_ready(name, endpoint, entity)
+    share = (endpoints.active_config(endpoint) or Config(())).routes.get(entity, 0)
+    print(f"serving endpoint {name!r}: {entity} (version {version}) is ready, {share}% of traffic")
     return name
 
 
-def _create_or_update(w: Any, name: str, entity: Any, traffic: Any, what: str) -> Any:
-    """The endpoint after pointing it at `entity`, waiting until the service is done."""
-    from databricks.sdk.errors import NotFound
-    from databricks.sdk.service.serving import EndpointCoreConfigInput
+def _beside_live(name: str, candidate: Mapping[str, Any]) -> Callable[[Any], Config | None]:
+    """The plan that adds the candidate to an endpoint (`endpoints.change`), saying what."""
+    entity = candidate["name"]
 
-    try:
-        w.serving_endpoints.get(name)
-        exists = True
-    except NotFound:
-        exists = False
-    if exists:
-        print(f"updating serving endpoint {name!r} to {what}")
-        waiter = w.serving_endpoints.update_config(
-            name, served_entities=[entity], traffic_config=traffic
-        )
-    else:
-        print(f"creating serving endpoint {name!r} for {what}")
-        config = EndpointCoreConfigInput(
-            name=name, served_entities=[entity], traffic_config=traffic
-        )
-        waiter = w.serving_endpoints.create(name, config=config)
-    return waiter.result()
+    def plan(endpoint: Any) -> Config | None:
+        active = endpoints.active_config(endpoint)
+        desired = endpoints.with_candidate(active, candidate)
+        if endpoints.same(active, desired):
+            print(f"serving endpoint {name!r} serves {entity} already: no change")
+            return None
+        if active is None or not active.live():
+            print(f"updating serving endpoint {name!r}: nothing serves; {entity} gets it all")
+        else:
+            live = ", ".join(f"{n} {p}%" for n, p in active.live().items())
+            print(f"updating serving endpoint {name!r}: adding {entity}; traffic stays {live}")
+        return desired
+
+    return plan
+
+
+def _go_live_databricks(
+    model_name: str, version: str, params: Mapping[str, str], deadline: Deadline
+) -> list[str]:
+    required(params, ENDPOINT)
+    from databricks.sdk import WorkspaceClient
+
+    w, name, entity = WorkspaceClient(), params[ENDPOINT], served_entity_name(model_name, version)
+    if endpoints.read(w, name) is None:
+        raise TaskFailed(f"serving endpoint {name!r} does not exist: deploy_serving creates it")
+
+    def plan(endpoint: Any) -> Config | None:
+        active = endpoints.active_config(endpoint)
+        if active is None or entity not in active.names():
+            raise TaskFailed(
+                f"serving endpoint {name!r} does not serve {entity} (version {version}): "
+                "deploy_serving and smoke_test must run for this version first"
+            )
+        endpoints.require_ready(name, endpoint, entity)
+        desired = endpoints.only(active, entity)
+        return None if endpoints.same(active, desired) else desired
+
+    _, replaced = endpoints.change(w, name, plan, deadline)
+    if replaced is None:
+        return []
+    dropped = [n for n in replaced.names() if n != entity]
+    change = f"serving endpoint {name!r}: all traffic -> {entity}"
+    return [change + (f"; stopped serving {', '.join(dropped)}" if dropped else "")]

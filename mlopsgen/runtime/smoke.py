@@ -1,5 +1,14 @@
-"""The smoke_test task: send the sample request to the stage's endpoint and expect exactly one
-prediction per record (Databricks Model Serving, Azure ML or any URL)."""
+"""The smoke_test task: send the sample request to the version deploy_serving just served and
+expect exactly one prediction per record, before any traffic or alias moves to it.
+
+- Databricks Model Serving: the candidate's served entity itself,
+  `POST /serving-endpoints/{name}/served-models/{served entity}/invocations`, where "the
+  traffic settings are ignored" (Databricks docs, "Serve multiple models to a model serving
+  endpoint", "Query individual models behind an endpoint"): it has no traffic yet.
+- Azure ML: `az ml online-endpoint invoke --deployment-name`, which reaches a deployment with
+  0% of the traffic (Microsoft Learn, "Perform safe rollout ... for real-time inference").
+- Any other URL (`endpoint_url`): a POST to it, as given.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +18,17 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from http.client import HTTPMessage
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 from .contract import (
     AZUREML_RESOURCE_GROUP,
     AZUREML_WORKSPACE,
     ENDPOINT,
     ENDPOINT_URL,
+    MODEL_NAME,
     REQUEST_FILE,
     TARGET,
 )
@@ -55,6 +67,25 @@ def count_predictions(answer: Any) -> int:
     raise TaskFailed(f"the endpoint's answer holds no predictions: {clip(json.dumps(answer))}")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a detour: following it would send the request, and the
+    workspace credentials with it, wherever its Location points."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,  # noqa: ARG002
+        fp: IO[bytes],  # noqa: ARG002
+        code: int,  # noqa: ARG002
+        msg: str,  # noqa: ARG002
+        headers: HTTPMessage,  # noqa: ARG002
+        newurl: str,  # noqa: ARG002
+    ) -> urllib.request.Request | None:
+        return None  # urllib then raises the 3xx as an HTTPError
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post_json(
     url: str,
     body: bytes,
@@ -63,16 +94,22 @@ def post_json(
     attempts: int = SMOKE_TEST_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
-    """POST and return the body of a 200 answer; retry only on 429 and 503, with backoff."""
+    """POST and return the body of a 200 answer; retry only on 429 and 503, with backoff;
+    never follow a redirect."""
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=120) as response:
+            with _OPENER.open(request, timeout=120) as response:
                 text = response.read().decode("utf-8", "replace")
                 if response.status != 200:
                     raise TaskFailed(f"{url} answered HTTP {response.status}: {clip(text)}")
                 return str(text)
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                where = exc.headers.get("Location", "?")
+                raise TaskFailed(
+                    f"{url} answered HTTP {exc.code}, a redirect to {where} (not followed)"
+                ) from None
             text = exc.read().decode("utf-8", "replace")
             if exc.code not in (429, 503) or attempt == attempts:
                 raise TaskFailed(f"{url} answered HTTP {exc.code}: {clip(text, 500)}") from None
@@ -83,27 +120,47 @@ def post_json(
     raise AssertionError("unreachable")
 
 
-def _databricks_auth(url: str, endpoint: str) -> tuple[str, dict[str, str]]:
-    """The invocation URL and the SDK's auth headers (only for the workspace's own host)."""
+def _served_version(params: Mapping[str, str], dbutils: Any | None) -> str:
+    """The version deploy_serving served: the same rule, so both tasks agree."""
+    from .registry import open_registry
+    from .serving import serving_version
+
+    return serving_version(open_registry(params), params, dbutils)
+
+
+def _databricks_request(
+    params: Mapping[str, str], url: str, dbutils: Any | None
+) -> tuple[str, dict[str, str], str | None]:
+    """(URL, auth headers, served entity): the endpoint's own invocations URL (or none) is
+    narrowed to the served entity's; auth goes only to the workspace's own host."""
     from databricks.sdk import WorkspaceClient
 
+    from .serving import served_entity_name
+
+    endpoint = params[ENDPOINT]
     try:
         config = WorkspaceClient().config
     except ValueError:
-        if url:  # an explicit URL outside any configured workspace: send no credentials
-            return url, {}
-        raise
-    host = (config.host or "").rstrip("/")
-    url = url or f"{host}/serving-endpoints/{endpoint}/invocations"
-    same_host = url.startswith(host + "/")
-    return url, dict(config.authenticate()) if same_host else {}
+        if not url:
+            raise
+        config = None  # an explicit URL outside any configured workspace: no credentials
+    host = (config.host or "").rstrip("/") if config else ""
+    own = f"/serving-endpoints/{endpoint}/invocations"
+    entity = None
+    if not url or urlsplit(url).path == own:
+        required(params, MODEL_NAME)
+        entity = served_entity_name(params[MODEL_NAME], _served_version(params, dbutils))
+        base = url.removesuffix(own) if url else host
+        url = f"{base}/serving-endpoints/{endpoint}/served-models/{entity}/invocations"
+    same_host = config is not None and url.startswith(host + "/")
+    return url, dict(config.authenticate()) if config and same_host else {}, entity
 
 
-def _invoke_azureml(params: Mapping[str, str], request_file: str) -> str:
+def _invoke_azureml(params: Mapping[str, str], request_file: str, deployment: str) -> str:
     required(params, ENDPOINT, AZUREML_RESOURCE_GROUP, AZUREML_WORKSPACE)
     command = [
         "az", "ml", "online-endpoint", "invoke", "--name", params[ENDPOINT],
-        "--request-file", request_file,
+        "--deployment-name", deployment, "--request-file", request_file,
         "--resource-group", params[AZUREML_RESOURCE_GROUP],
         "--workspace-name", params[AZUREML_WORKSPACE],
     ]  # fmt: skip
@@ -127,31 +184,41 @@ def _read_request(request_file: str) -> tuple[bytes, int]:
     return body, expected
 
 
-def _send(params: Mapping[str, str], request_file: str, body: bytes, expected: int) -> str:
-    """The endpoint's answer: through `az` for Azure ML without a URL, else a POST."""
+def _send(
+    params: Mapping[str, str], dbutils: Any | None, request_file: str, body: bytes, expected: int
+) -> tuple[str, str | None]:
+    """The answer, and the served entity that must have given it (None: any)."""
     url = params.get(ENDPOINT_URL, "").strip()
     if not url and params.get(TARGET) == "azureml":
-        print(f"invoking Azure ML endpoint {params.get(ENDPOINT)!r} with {request_file}")
-        return _invoke_azureml(params, request_file)
+        from .azureml import deployment_name
+
+        deployment = deployment_name(_served_version(params, dbutils))
+        print(f"invoking deployment {deployment!r} of Azure ML endpoint {params.get(ENDPOINT)!r}")
+        return _invoke_azureml(params, request_file, deployment), None
     headers = {"Content-Type": "application/json"}
+    entity = None
     if params.get(TARGET) == "databricks-serving" or not url:
         required(params, ENDPOINT)
-        url, auth = _databricks_auth(url, params[ENDPOINT])
+        url, auth, entity = _databricks_request(params, url, dbutils)
         headers.update(auth)
     print(f"POST {url} ({expected} records from {request_file})")
-    return post_json(url, body, headers)
+    return post_json(url, body, headers), entity
 
 
-def run_smoke_test(params: dict[str, str]) -> int:
+def run_smoke_test(params: dict[str, str], dbutils: Any | None = None) -> int:
     required(params, REQUEST_FILE)
     request_file = params[REQUEST_FILE]
     body, expected = _read_request(request_file)
-    text = _send(params, request_file, body, expected)
+    text, entity = _send(params, dbutils, request_file, body, expected)
     print(f"answer: {clip(text)}")
     try:
-        got = count_predictions(json.loads(text))
+        answer = json.loads(text)
     except ValueError:
         raise TaskFailed(f"the endpoint's answer is not JSON: {clip(text, 500)}") from None
+    served = answer.get("served_model_name") if isinstance(answer, dict) else None
+    if entity is not None and served not in (None, entity):  # the query response names it
+        raise TaskFailed(f"the answer came from served entity {served!r}, not {entity!r}")
+    got = count_predictions(answer)
     if got != expected:
         raise TaskFailed(f"expected {expected} predictions (one per record), got {got}")
     print(f"smoke test passed: {got} predictions for {expected} records")

@@ -7,6 +7,7 @@ Every layer adds located diagnostics; the spec is built only when there are no e
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -120,5 +121,14 @@ def repo_origin(spec_path: Path) -> Origin:
     spec_abs = spec_path.resolve()
     folder = spec_abs.parent
     root = next((p for p in (folder, *folder.parents) if (p / ".git").exists()), folder)
-    spec_rel = spec_abs.relative_to(root).as_posix()
+    spec_rel = _as_text(spec_abs.relative_to(root).as_posix())
     return Origin(spec_path=spec_rel, spec_dir=posixpath.dirname(spec_rel) or ".")
+
+
+def _as_text(path: str) -> str:
+    """A path as the text the generated files show, whatever the locale.
+
+    Under LANG=C Python decodes file names as ASCII with surrogate escapes; the bytes on
+    disk are (as good as always) UTF-8, so read them as such: the headers then say `spé/`
+    under every locale instead of crashing on the surrogates."""
+    return os.fsencode(path).decode("utf-8", errors="replace")

@@ -72,6 +72,14 @@ class JobsService:
         job["settings"] = json.loads(json.dumps(body["new_settings"]))
         return {}
 
+    def jobs_delete(self, _query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        from databricks.sdk.service.jobs import JobsAPI
+
+        _check_body(method_fields(JobsAPI.delete), body)
+        self._job(body.get("job_id"))  # a job that does not exist is a 400, as the service
+        del self.jobs[body["job_id"]]
+        return {}
+
     def jobs_get(self, query: dict[str, str], _body: Any) -> dict[str, Any]:
         q = _check_query(query, {"job_id": int, "include_trigger_state": bool, "page_token": str})
         job = self._job(q.get("job_id"))
@@ -198,6 +206,7 @@ class JobsService:
 _JOB_ROUTES = {
     ("POST", "/api/2.2/jobs/create"): JobsService.jobs_create,
     ("POST", "/api/2.2/jobs/reset"): JobsService.jobs_reset,
+    ("POST", "/api/2.2/jobs/delete"): JobsService.jobs_delete,
     ("GET", "/api/2.2/jobs/get"): JobsService.jobs_get,
     ("GET", "/api/2.2/jobs/list"): JobsService.jobs_list,
     ("POST", "/api/2.2/jobs/run-now"): JobsService.jobs_run_now,

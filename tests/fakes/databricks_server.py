@@ -8,16 +8,21 @@ Usage:
         assert fake.calls("POST", "/api/2.2/jobs/create")
 
 It listens on 127.0.0.1 on a free port and implements the subset of Jobs 2.1/2.2, Workspace
-and Model Serving that mlopsgen uses. Requests are checked strictly against the SDK's own
-types (unknown fields, wrong JSON types and unknown enum values are a 400
-INVALID_PARAMETER_VALUE, as the real service answers); every request is recorded; runs follow
-`RunScript`s; `fail_next` injects 401/403/404/429/503 answers.
+and Model Serving (management and invocations) that mlopsgen uses. Requests are checked
+strictly against the SDK's own types (unknown fields, wrong JSON types and unknown enum values
+are a 400 INVALID_PARAMETER_VALUE, as the real service answers); every request is recorded;
+runs follow `RunScript`s; `fail_next` injects 401/403/404/429/503 answers, before the request
+takes effect or after it (`after_commit=True`: the change is made, then the answer is lost, as
+after a gateway timeout), or drops the connection without an answer (`status=RESET`);
+`before_next` runs a callback first (another client acting at the same moment).
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +35,19 @@ from fakes.databricks_workspace import WorkspaceTree
 from fakes.errors import ApiError
 
 TOKEN = "test-token"
+RESET = 0  # fail_next(status=RESET): close the connection without answering
+HTML = "__html__"  # a body with this key is sent as that HTML page
+
+
+class _Raw(Exception):
+    """An answer the handler sends as it is (a garbled success, a gateway page)."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
 WORKSPACE_ID = "1234567890"
 
 _ERROR_CODES = {
@@ -58,6 +76,8 @@ class _Failure:
     remaining: int
     retry_after: int | None
     message: str
+    after_commit: bool = False
+    html: bool = False  # answer a gateway's HTML page instead of a JSON error
 
 
 @dataclass
@@ -70,6 +90,7 @@ class FakeDatabricks:
     workspace: WorkspaceTree = field(default_factory=WorkspaceTree)
     serving: ServingEndpoints = field(default_factory=ServingEndpoints)
     _failures: list[_Failure] = field(default_factory=list)
+    _before: list[tuple[str, str, Callable[[], None]]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -140,10 +161,21 @@ class FakeDatabricks:
         method: str | None = None,
         retry_after: int | None = None,
         message: str = "injected failure",
+        after_commit: bool = False,
+        html: bool = False,
     ) -> None:
-        """The next `times` requests to `path` (any method unless given) answer `status`."""
+        """The next `times` requests to `path` (any method unless given) answer `status`
+        (RESET: no answer at all; 200: a success whose body is not what the API promises;
+        `html`: a gateway's HTML page); with `after_commit` the request takes effect first."""
         with self._lock:
-            self._failures.append(_Failure(method, path, status, times, retry_after, message))
+            self._failures.append(
+                _Failure(method, path, status, times, retry_after, message, after_commit, html)
+            )
+
+    def before_next(self, method: str, path: str, action: Callable[[], None]) -> None:
+        """Run `action` just before the next `method path` request is handled."""
+        with self._lock:
+            self._before.append((method, path, action))
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Request]:
         with self._lock:
@@ -185,23 +217,39 @@ class FakeDatabricks:
             except json.JSONDecodeError:
                 body = raw_body.decode("utf-8", "replace")
             self.requests.append(Request(method, path, query, body))
+            self._run_before(method, path)
             try:
-                self._inject(method, path)
+                self._inject(method, path, after_commit=False)
                 if path != "/.well-known/databricks-config":
                     self._authenticate(headers)
                 if isinstance(body, str):
                     raise ApiError(400, "MALFORMED_REQUEST", "Invalid JSON given in the body.")
-                return 200, self._route(method, path, query, body or {}), {}
+                answer = self._route(method, path, query, body or {})
+                self._inject(method, path, after_commit=True)
+                return 200, answer, {}
             except ApiError as err:
                 return err.status, err.body(), err.headers()
+            except _Raw as raw:
+                return raw.status, raw.body, {}
 
-    def _inject(self, method: str, path: str) -> None:
+    def _run_before(self, method: str, path: str) -> None:
+        for hook in list(self._before):
+            if hook[:2] == (method, path):
+                self._before.remove(hook)
+                hook[2]()
+
+    def _inject(self, method: str, path: str, *, after_commit: bool) -> None:
         for failure in self._failures:
             if failure.path != path or failure.remaining <= 0:
                 continue
-            if failure.method not in (None, method):
+            if failure.method not in (None, method) or failure.after_commit != after_commit:
                 continue
             failure.remaining -= 1
+            if failure.html:
+                page = f"<html><body><h1>{failure.status} Bad Gateway</h1></body></html>"
+                raise _Raw(failure.status, {HTML: page})
+            if failure.status == 200:
+                raise _Raw(200, {"unexpected": "a body of the wrong shape"})
             code = _ERROR_CODES.get(failure.status, "UNKNOWN")
             raise ApiError(failure.status, code, failure.message, failure.retry_after)
 
@@ -214,7 +262,8 @@ class FakeDatabricks:
             return {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": WORKSPACE_ID}
         if path.startswith("/api/2.0/workspace/"):
             return self.workspace.route(method, path, query, body)
-        if path.startswith("/api/2.0/serving-endpoints"):
+        # the management API, and invocations (which live outside /api)
+        if path.startswith(("/api/2.0/serving-endpoints", "/serving-endpoints/")):
             return self.serving.route(method, path, query, body)
         return self.jobs_api.route(method, path, query, body)
 
@@ -229,9 +278,14 @@ def _handler_for(fake: FakeDatabricks) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, body, extra = fake.handle(self.command, self.path, headers, raw)
-            data = json.dumps(body).encode()
+            if status == RESET:  # the connection drops: the client sees no answer at all
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            html = HTML in body
+            data = str(body[HTML]).encode() if html else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html" if html else "application/json")
             self.send_header("Content-Length", str(len(data)))
             for key, value in extra.items():
                 self.send_header(key, value)

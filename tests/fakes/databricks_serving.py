@@ -2,13 +2,25 @@
 
 A create or config update answers IN_PROGRESS and stays so for `polls_until_ready` GETs;
 then the pending config becomes the active one and the endpoint is READY / NOT_UPDATING,
-which is what the SDK's `create(...).result()` and `update_config(...).result()` waiters wait for.
+which is what the SDK's waiters and the runtime's own wait look for. The service's documented
+rules that our code could break are enforced (sources in each rule's docstring):
+
+- a config update while another is in progress is refused with HTTP 409 (`_check_not_updating`);
+- until a new config is ready the old one keeps serving, and a failed update leaves it active;
+- served entity names are unique in a config and made of letters, digits, '-' and '_';
+  traffic routes name served entities of the same config, once each, with integer
+  percentages that sum to 100 (`check_config`);
+- invocations: `POST /serving-endpoints/{name}/invocations` follows the traffic config,
+  `POST /serving-endpoints/{name}/served-models/{served}/invocations` reaches one served
+  entity of the active config whatever its traffic; the body holds exactly one of the
+  documented input keys (`_invoke`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +28,35 @@ from fakes.errors import ApiError, invalid, not_found
 from fakes.sdk_schema import check_fields, method_fields
 
 _ENDPOINT = re.compile(r"^/api/2\.0/serving-endpoints/(?P<name>[^/]+)(?P<config>/config)?$")
+_INVOKE = re.compile(
+    r"^/serving-endpoints/(?P<name>[^/]+)(?:/served-models/(?P<served>[^/]+))?/invocations$"
+)
+# Endpoint and served entity names: "alphanumeric characters, dashes, and underscores"
+# (Databricks CLI reference, `serving-endpoints create`; REST reference, served_entities.name),
+# "[ 1 .. 63 ] characters" (REST reference, the `name` path parameters).
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+# "Query serving endpoints for custom models" (Databricks docs): pandas DataFrame inputs
+# (dataframe_split, dataframe_records) or tensor inputs (instances, inputs).
+_INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    endpoint: str
+    served_entity: str
+    path: str
 
 
 @dataclass
 class ServingEndpoints:
     polls_until_ready: int = 0  # GETs that still report IN_PROGRESS (each costs a waiter sleep)
     fail_updates: bool = False  # the next config change ends UPDATE_FAILED
+    broken: set[str] = field(default_factory=set)  # served entities whose model rejects requests
+    # Runs once at the start of the next config update: a test's way to script a race (e.g.
+    # someone else's update starting between our read and our write).
+    before_next_update: Callable[[str], None] | None = None
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invocations: list[Invocation] = field(default_factory=list)
     _pending_polls: dict[str, int] = field(default_factory=dict)
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> dict[str, Any]:
@@ -30,6 +64,9 @@ class ServingEndpoints:
 
         if query:
             raise invalid(f"Unknown query parameter: {', '.join(sorted(query))}")
+        invoke = _INVOKE.match(path)
+        if invoke is not None and method == "POST":
+            return self._invoke(invoke["name"], invoke["served"], path, body)
         if (method, path) == ("POST", "/api/2.0/serving-endpoints"):
             _check(method_fields(ServingEndpointsAPI.create), body)
             return self.create(body)
@@ -46,10 +83,12 @@ class ServingEndpoints:
             return self.update_config(name, body)
         raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
 
+    # ----- the management API --------------------------------------------------------------
+
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body.get("name")
-        if not isinstance(name, str) or not name:
-            raise invalid("name is required.")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise invalid(f"Invalid endpoint name {name!r}: 1 to 63 letters, digits, '-', '_'.")
         if name in self.endpoints:
             raise ApiError(
                 400, "RESOURCE_ALREADY_EXISTS", f"Endpoint with name '{name}' already exists."
@@ -59,7 +98,7 @@ class ServingEndpoints:
             "id": f"ep-{len(self.endpoints) + 1}",
             "creator": "someone@example.com",
             "state": {"ready": "NOT_READY", "config_update": "IN_PROGRESS"},
-            "pending_config": _output_config(body.get("config") or {}),
+            "pending_config": check_config(_output_config(body.get("config") or {})),
         }
         if "tags" in body:
             endpoint["tags"] = body["tags"]
@@ -74,14 +113,35 @@ class ServingEndpoints:
 
     def update_config(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         endpoint = self._endpoint(name)
-        if endpoint["state"]["config_update"] == "IN_PROGRESS":
-            raise ApiError(
-                409, "RESOURCE_CONFLICT", f"Endpoint {name} already has an update in progress."
-            )
-        endpoint["pending_config"] = _output_config(body)
+        if self.before_next_update is not None:
+            hook, self.before_next_update = self.before_next_update, None
+            hook(name)
+        _check_not_updating(name, endpoint)
+        config = body
+        if "served_entities" not in body:  # only the traffic (or capture) config changes
+            active = endpoint.get("config") or {}
+            config = body | {"served_entities": active.get("served_entities", [])}
+        endpoint["pending_config"] = check_config(_output_config(config))
         endpoint["state"] = endpoint["state"] | {"config_update": "IN_PROGRESS"}
         self._pending_polls[name] = self.polls_until_ready
         return self._public(endpoint)
+
+    def start_foreign_update(self, name: str, polls: int = 1) -> None:
+        """Someone else (the UI, another job) starts a config update that changes nothing."""
+        endpoint = self._endpoint(name)
+        endpoint["pending_config"] = json.loads(json.dumps(endpoint.get("config") or {}))
+        endpoint["state"] = endpoint["state"] | {"config_update": "IN_PROGRESS"}
+        self._pending_polls[name] = polls
+
+    def traffic(self, name: str) -> dict[str, int]:
+        """The active config's routes: served entity -> percentage."""
+        config = self._endpoint(name).get("config") or {}
+        return {_route_target(r): r["traffic_percentage"] for r in _routes(config)}
+
+    def served(self, name: str) -> list[str]:
+        """The names of the active config's served entities."""
+        config = self._endpoint(name).get("config") or {}
+        return [e["name"] for e in config.get("served_entities", [])]
 
     def _endpoint(self, name: str) -> dict[str, Any]:
         if name not in self.endpoints:
@@ -89,6 +149,9 @@ class ServingEndpoints:
         return self.endpoints[name]
 
     def _advance(self, name: str, endpoint: dict[str, Any]) -> None:
+        """An update settles: until then the old config keeps serving; a failure leaves it
+        active ("Until the new configuration is ready, the old configuration keeps serving
+        prediction traffic", Databricks docs, "Create custom model serving endpoints")."""
         if endpoint["state"]["config_update"] != "IN_PROGRESS":
             return
         if self._pending_polls[name] > 0:
@@ -106,6 +169,94 @@ class ServingEndpoints:
     def _public(endpoint: dict[str, Any]) -> dict[str, Any]:
         copy: dict[str, Any] = json.loads(json.dumps(endpoint))  # a deep, JSON-shaped copy
         return copy
+
+    # ----- invocations ---------------------------------------------------------------------
+
+    def _invoke(self, name: str, served: str | None, path: str, body: Any) -> dict[str, Any]:
+        """Score a request the way a served MLflow model answers: one prediction per record.
+
+        With `served`, that served entity answers whatever the traffic config says ("While
+        querying the individual served model, the traffic settings are ignored", Databricks
+        docs, "Serve multiple models to a model serving endpoint"); it must be in the active
+        config: an entity that is still deploying serves nothing.
+        """
+        config = self._endpoint(name).get("config")
+        if not config:
+            raise ApiError(400, "BAD_REQUEST", f"Endpoint '{name}' is not ready.")
+        entity = served if served is not None else _busiest(config)
+        if entity not in [e["name"] for e in config["served_entities"]]:
+            raise not_found(f"Served model '{entity}' does not exist in endpoint '{name}'.")
+        records = _records(body)
+        self.invocations.append(Invocation(name, entity, path))
+        if entity in self.broken:
+            raise ApiError(400, "BAD_REQUEST", f"Model {entity} failed to score the request.")
+        return {"predictions": [0.5] * records, "served_model_name": entity}
+
+
+def check_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The service's rules for served entities and traffic (REST reference, `PUT
+    /api/2.0/serving-endpoints/{name}/config`): an entity's name "must be unique across an
+    endpoint"; a route names "the served model this route configures traffic for" with a
+    percentage that "must be an integer between 0 and 100 inclusive" (the typed check
+    refuses a non-integer); the routes share out the whole traffic, 100% (every traffic
+    split in "Serve multiple models to a model serving endpoint" sums to 100)."""
+    names = [e["name"] for e in config["served_entities"]]
+    for name in names:
+        if not _NAME.match(name):
+            raise invalid(f"Invalid served entity name '{name}': letters, digits, '-', '_'.")
+    if len(set(names)) != len(names):
+        raise invalid(f"Served entity names must be unique across an endpoint: {names}.")
+    targets = [_route_target(r) for r in _routes(config)]
+    unknown = sorted(set(targets) - set(names))
+    if unknown:
+        raise invalid(f"Traffic config routes to unknown served entities: {unknown}.")
+    if len(set(targets)) != len(targets):
+        raise invalid(f"Traffic config routes a served entity more than once: {targets}.")
+    percentages = [r["traffic_percentage"] for r in _routes(config)]
+    if any(not 0 <= p <= 100 for p in percentages):
+        raise invalid(f"Traffic percentages must be between 0 and 100: {percentages}.")
+    if names and sum(percentages) != 100:
+        raise invalid(f"Traffic percentages must sum to 100, not {sum(percentages)}.")
+    return config
+
+
+def _check_not_updating(name: str, endpoint: dict[str, Any]) -> None:
+    """ "An endpoint that already has an update in progress can not be updated until the
+    current update completes or fails" (REST reference, `PUT .../config`); the SDK maps any
+    HTTP 409 to `ResourceConflict`."""
+    if endpoint["state"]["config_update"] == "IN_PROGRESS":
+        raise ApiError(
+            409, "RESOURCE_CONFLICT", f"Endpoint {name} already has an update in progress."
+        )
+
+
+def _routes(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((config.get("traffic_config") or {}).get("routes") or [])
+
+
+def _route_target(route: dict[str, Any]) -> str:
+    return str(route.get("served_entity_name") or route.get("served_model_name") or "")
+
+
+def _busiest(config: dict[str, Any]) -> str:
+    """The entity the traffic config sends most requests to (the fake is deterministic)."""
+    routes = sorted(_routes(config), key=lambda r: -int(r["traffic_percentage"]))
+    return _route_target(routes[0]) if routes else ""
+
+
+def _records(body: Any) -> int:
+    keys = [k for k in _INPUT_KEYS if isinstance(body, dict) and k in body]
+    if len(keys) != 1:
+        raise ApiError(
+            400, "BAD_REQUEST", f"The request must hold exactly one of {list(_INPUT_KEYS)}."
+        )
+    value = body[keys[0]]
+    if keys[0] == "dataframe_split":
+        return len(value.get("data") or []) if isinstance(value, dict) else 0
+    if isinstance(value, dict):  # named tensors: each column holds every record
+        first: Any = next(iter(value.values()), [])
+        return len(first) if isinstance(first, list) else 1
+    return len(value) if isinstance(value, list) else 0
 
 
 def _output_config(config: dict[str, Any]) -> dict[str, Any]:

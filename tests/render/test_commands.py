@@ -122,3 +122,26 @@ def test_missing_spec_is_a_usage_error() -> None:
     for command in ("render", "check"):
         code, out = cli(command, "nope/model.yaml")
         assert code == 2 and "no such spec file" in out
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_tampered_manifest_cannot_make_render_delete_the_spec(repo: Path, force: bool) -> None:
+    """Issue 11: the spec's own hash (or a wrong hash for the training notebook with --force)
+    planted in the manifest must not make render delete either file."""
+    import hashlib
+    import json
+
+    folder = repo / "specs/wine-quality"
+    assert cli("render", "specs/wine-quality/model.yaml")[0] == 0
+    manifest = folder / ".mlopsgen/manifest.json"
+    body = json.loads(manifest.read_text())
+    spec_bytes = (folder / "model.yaml").read_bytes()
+    body["files"]["model.yaml"] = hashlib.sha256(spec_bytes).hexdigest()
+    body["files"]["notebooks/train.py"] = "0" * 64
+    manifest.write_text(json.dumps(body))
+    args = ["render", "specs/wine-quality/model.yaml", *(["--force"] if force else [])]
+    code, out = cli(*args)
+    assert code == 0, out
+    assert (folder / "model.yaml").read_bytes() == spec_bytes
+    assert (folder / "notebooks/train.py").is_file()
+    assert not any(line.startswith("delete") for line in out.splitlines())

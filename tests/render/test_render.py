@@ -172,7 +172,10 @@ def test_pipeline_shape() -> None:
     train = next(s for s in train_steps if s.get("name") == "train")
     assert "--job train" in train["inputs"]["inlineScript"]
     approve, deploy = stages[3]["jobs"]
-    assert approve["pool"] == "server" and approve["timeoutInMinutes"] == "1440"
+    # ManualValidation@1's own timeoutInMinutes decides (onTimeout); the agentless job's
+    # must be higher or the job is cut off first (Microsoft Learn, ManualValidation@1).
+    assert approve["pool"] == "server" and approve["steps"][0]["timeoutInMinutes"] == 1440
+    assert int(approve["timeoutInMinutes"]) > approve["steps"][0]["timeoutInMinutes"]
     inputs = approve["steps"][0]["inputs"]
     assert approve["steps"][0]["task"] == "ManualValidation@1"
     assert inputs["onTimeout"] == "reject" and inputs["approvers"] == "ml-leads@wine.example"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -97,10 +98,10 @@ def test_hand_edited_generated_file_is_refused_without_force(tmp_path: Path) -> 
 
 
 def test_removed_outputs_are_deleted(tmp_path: Path) -> None:
-    render(tmp_path, {"a.yml": "a\n", "d/old.json": "{}\n"})
+    render(tmp_path, {"a.yml": "a\n", "databricks/old.json": "{}\n"})
     actions = render(tmp_path, {"a.yml": "a\n"})
-    assert actions["d/old.json"] == "delete"
-    assert not (tmp_path / "d").exists()
+    assert actions["databricks/old.json"] == "delete"
+    assert not (tmp_path / "databricks").exists()
     assert read_manifest(tmp_path) == {"a.yml": sha256(b"a\n")}
 
 
@@ -128,14 +129,106 @@ def test_no_writes_outside_the_root(tmp_path: Path, path: str) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["root"]
 
 
-def test_a_manifest_listing_outside_paths_is_refused(tmp_path: Path) -> None:
+def test_a_manifest_listing_outside_paths_touches_nothing(tmp_path: Path) -> None:
     (tmp_path / ".mlopsgen").mkdir()
     manifest = {"files": {"../victim.txt": sha256(b"v\n")}}
     (tmp_path / MANIFEST_PATH).write_text(json.dumps(manifest))
     (tmp_path.parent / "victim.txt").write_text("v\n")
-    with pytest.raises(MlopsgenError, match="refusing to write"):
-        plan(tmp_path, tree({"a.yml": "a\n"}))
-    assert (tmp_path.parent / "victim.txt").exists()
+    render(tmp_path, {"a.yml": "a\n"})
+    assert (tmp_path.parent / "victim.txt").read_text() == "v\n"
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_tampered_manifest_never_deletes_user_files(tmp_path: Path, force: bool) -> None:
+    """The manifest is untrusted: listing a user's file with its true hash (or a wrong hash
+    with --force) must not make render delete it (issue 11)."""
+    (tmp_path / "notebooks").mkdir()
+    user = {"model.yaml": "apiVersion: mlopsgen/v1\n", "notebooks/train.py": "print(1)\n"}
+    for path, text in user.items():
+        (tmp_path / path).write_text(text)
+    render(tmp_path, {"azure-pipelines.yml": "p\n"})
+    body = json.loads((tmp_path / MANIFEST_PATH).read_text())
+    body["files"]["model.yaml"] = sha256(user["model.yaml"].encode())
+    body["files"]["notebooks/train.py"] = sha256(b"something else")
+    (tmp_path / MANIFEST_PATH).write_text(json.dumps(body))
+    render(tmp_path, {"azure-pipelines.yml": "p2\n"}, force=force)
+    for path, text in user.items():
+        assert (tmp_path / path).read_text() == text
+
+
+def test_protected_paths_are_never_deleted(tmp_path: Path) -> None:
+    render(tmp_path, {"azure-pipelines.yml": "p\n", "databricks/x.json": "{}\n"})
+    p = plan(tmp_path, tree({}), protected={"databricks/x.json"})
+    assert [c.path for c in p.changes if c.action == "delete"] == ["azure-pipelines.yml"]
+
+
+def test_an_interrupted_render_needs_no_force_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the first of two writes: both the old and the new spec version render
+    cleanly next time, and the temporary file left behind is removed (issue 11)."""
+    old = {"azure-pipelines.yml": "p1\n", "databricks/a.json": "a1\n"}
+    new = {"azure-pipelines.yml": "p2\n", "databricks/a.json": "a2\n"}
+    render(tmp_path, old)
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def interrupted(src: str | Path, dst: str | Path) -> None:
+        calls.append(str(dst))
+        if len(calls) == 3:  # the pending manifest, one file, then the "kill"
+            (Path(dst).parent / f".{Path(dst).name}.leftover.mlopsgen-tmp").write_text("x")
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        render(tmp_path, new)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert sorted(p.name for p in tmp_path.rglob("*.mlopsgen-tmp")) == [
+        ".a.json.leftover.mlopsgen-tmp"
+    ]
+    assert (tmp_path / "azure-pipelines.yml").read_text() == "p2\n"  # written before the kill
+    for version in (old, new):
+        render(tmp_path, version)  # no conflict, no --force
+        assert {p: (tmp_path / p).read_text() for p in version} == version
+    assert list(tmp_path.rglob("*.mlopsgen-tmp")) == []
+    assert "pending" not in json.loads((tmp_path / MANIFEST_PATH).read_text())
+
+
+def test_a_second_render_into_a_locked_folder_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    render(tmp_path, {"a.yml": "a\n"})
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another render holds the folder
+        with pytest.raises(MlopsgenError, match="another mlopsgen render is writing here"):
+            render(tmp_path, {"a.yml": "b\n"})
+    finally:
+        os.close(fd)
+    assert (tmp_path / "a.yml").read_text() == "a\n"
+
+
+def test_operating_system_errors_are_one_line_naming_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"  # e.g. --out naming a file
+    blocker.write_text("not a folder\n")
+    with pytest.raises(MlopsgenError, match=f"{blocker}.*folder"):
+        render(blocker, {"a.yml": "a\n"})
+    root = tmp_path / "root"
+    render(root, {"a.yml": "a\n"})
+    real_open = os.open
+
+    def disk_full(path: str | Path, flags: int, mode: int = 0o777) -> int:
+        if str(path).endswith(".mlopsgen-tmp"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", disk_full)
+    with pytest.raises(MlopsgenError, match=f"^{root}/.*: cannot write \\(No space"):
+        render(root, {"a.yml": "b\n"})
+    assert (root / "a.yml").read_text() == "a\n"
 
 
 def test_symlinks_out_of_the_root_are_refused(tmp_path: Path) -> None:

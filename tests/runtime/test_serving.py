@@ -1,8 +1,9 @@
-"""deploy_serving and smoke_test notebooks, rendered from the example spec and run as scripts.
+"""deploy_serving and smoke_test notebooks, rendered from the example spec and run as scripts,
+and `go_live` (which promote calls), in the order the deploy job runs them: blue/green.
 
-The smoke test talks to a real MLflow model server on loopback; the Databricks deploy goes
-through the real databricks-sdk to the strict fake workspace (tests/fakes); the Azure ML
-deploy runs a fake `az` on PATH that records its arguments and what it was given.
+The smoke test talks to a real MLflow model server on loopback; Databricks Model Serving is
+the strict fake workspace (tests/fakes), spoken to through the real databricks-sdk; Azure ML
+is a fake `az` with state on PATH (tests/fakes/azure_ml_cli.py).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 import pytest
 from fakes.databricks_server import FakeDatabricks
 
-from mlopsgen.runtime.serving import served_entity_name
+from mlopsgen.runtime import TaskFailed
+from mlopsgen.runtime.serving import go_live, served_entity_name
 from runtime.support import (
     EXAMPLE_SPEC,
+    REPO,
     free_port,
     run_notebook,
     start_group,
@@ -28,10 +31,12 @@ from runtime.support import (
     task_parameters,
     wait_for_http,
 )
+from runtime.test_endpoints import workspace_fixture  # noqa: F401 - go_live runs in process
 
 pytestmark = pytest.mark.mlflow_server
 
 SAMPLE_REQUEST = EXAMPLE_SPEC.parent / "tests" / "sample_request.json"
+ENDPOINT = "wine-quality-staging"
 
 
 @pytest.fixture(scope="module")
@@ -81,91 +86,185 @@ def test_the_smoke_test_fails_on_a_wrong_payload_shape(
     assert "Traceback" not in result.stderr
 
 
-def test_deploy_to_databricks_serving_creates_then_updates_and_waits(
-    rendered: Path, env: dict[str, str], make_versions: Any
-) -> None:
-    name = make_versions({"rmse": 0.3}, {"rmse": 0.2})
-    values = task_parameters(rendered, "deploy-staging", "deploy_serving")
-    with FakeDatabricks() as fake:
-        run_env = env | fake.env()
-        created = run_notebook(
-            rendered, "deploy_serving", values | {"model_name": name, "model_version": "1"}, run_env
-        )
-        assert created.returncode == 0, created.stderr
-        updated = run_notebook(
-            rendered, "deploy_serving", values | {"model_name": name, "model_version": "2"}, run_env
-        )
-        assert updated.returncode == 0, updated.stderr
-        fake.serving.fail_updates = True
-        failed = run_notebook(
-            rendered, "deploy_serving", values | {"model_name": name, "model_version": "1"}, run_env
-        )
-
-    assert "creating serving endpoint 'wine-quality-staging'" in created.stdout
-    (create,) = fake.calls("POST", "/api/2.0/serving-endpoints")
-    entity = create.body["config"]["served_entities"][0]
-    assert create.body["name"] == "wine-quality-staging"
-    assert entity == {
-        "name": served_entity_name(name, "1"),
-        "entity_name": name,
-        "entity_version": "1",
-        "workload_size": "Small",
-        "scale_to_zero_enabled": True,
-    }
-    update = fake.calls("PUT", "/api/2.0/serving-endpoints/wine-quality-staging/config")[0]
-    assert update.body["served_entities"][0]["entity_version"] == "2"
-    assert update.body["traffic_config"] == {
-        "routes": [{"served_model_name": served_entity_name(name, "2"), "traffic_percentage": 100}]
-    }
-    assert "is ready and serves version 2" in updated.stdout
-    assert failed.returncode == 1 and "UPDATE_FAILED" in failed.stderr
+# ---------------------------------------------------------------- Databricks Model Serving
 
 
-FAKE_AZ = """#!{python}
-import json, os, sys
-args = sys.argv[1:]
-record = {{"args": args}}
-if "--path" in args:
-    record["model_files"] = sorted(os.listdir(args[args.index("--path") + 1]))
-if "--file" in args:
-    record["file"] = json.load(open(args[args.index("--file") + 1]))
-with open(os.environ["FAKE_AZ_LOG"], "a") as log:
-    log.write(json.dumps(record) + "\\n")
-if args[2] == "show":
-    sys.exit(1)  # nothing exists yet
-if args[2] == "invoke":
-    print(json.dumps(json.dumps([5.1, 6.2])))  # az prints the answer as a JSON string
-"""
+class Stage:
+    """The staging deploy job's serving tasks, run as the job runs them."""
+
+    def __init__(self, rendered: Path, env: dict[str, str], fake: FakeDatabricks, name: str):
+        self.rendered, self.env, self.fake, self.name = rendered, env | fake.env(), fake, name
+
+    def params(self, task: str, version: str) -> dict[str, str]:
+        values = task_parameters(self.rendered, "deploy-staging", task)
+        values |= {"model_name": self.name, "model_version": version}
+        if "endpoint_url" in values:  # the rendered URL, on the fake's host
+            values["endpoint_url"] = f"{self.fake.url}/serving-endpoints/{ENDPOINT}/invocations"
+        if "request_file" in values:
+            values["request_file"] = str(SAMPLE_REQUEST)
+        return values
+
+    def run(self, task: str, version: str) -> Any:
+        return run_notebook(self.rendered, task, self.params(task, version), self.env)
+
+    def go_live(self, version: str) -> list[str]:
+        params = task_parameters(self.rendered, "deploy-staging", "promote")
+        return go_live(self.name, version, params)
+
+    def entity(self, version: str) -> str:
+        return served_entity_name(self.name, version)
 
 
 @pytest.fixture
-def fake_az(tmp_path: Path, env: dict[str, str]) -> tuple[dict[str, str], Path]:
+def stage(
+    rendered: Path, env: dict[str, str], workspace: FakeDatabricks, make_versions: Any
+) -> Stage:
+    return Stage(rendered, env, workspace, make_versions({"rmse": 0.3}, {"rmse": 0.2}))
+
+
+def test_a_new_endpoint_serves_the_first_version_with_all_traffic(stage: Stage) -> None:
+    created = stage.run("deploy_serving", "1")
+    assert created.returncode == 0, created.stderr
+    (create,) = stage.fake.calls("POST", "/api/2.0/serving-endpoints")
+    assert create.body["config"]["served_entities"] == [
+        {
+            "name": stage.entity("1"),
+            "entity_name": stage.name,
+            "entity_version": "1",
+            "workload_size": "Small",
+            "scale_to_zero_enabled": True,
+        }
+    ]
+    assert stage.fake.serving.traffic(ENDPOINT) == {stage.entity("1"): 100}
+    assert f"{stage.entity('1')} (version 1) is ready, 100% of traffic" in created.stdout
+
+    tested = stage.run("smoke_test", "1")
+    assert tested.returncode == 0, tested.stderr
+    (invocation,) = stage.fake.serving.invocations
+    assert (
+        invocation.path
+        == f"/serving-endpoints/{ENDPOINT}/served-models/{stage.entity('1')}/invocations"
+    )
+    assert stage.go_live("1") == []  # it has all the traffic already
+
+
+def test_blue_green_the_candidate_is_served_tested_then_given_the_traffic(stage: Stage) -> None:
+    assert stage.run("deploy_serving", "1").returncode == 0
+    stage.fake.clear_requests()
+
+    served = stage.run("deploy_serving", "2")
+    assert served.returncode == 0, served.stderr
+    (update,) = stage.fake.calls("PUT", f"/api/2.0/serving-endpoints/{ENDPOINT}/config")
+    assert [e["entity_version"] for e in update.body["served_entities"]] == ["1", "2"]
+    assert stage.fake.serving.traffic(ENDPOINT) == {stage.entity("1"): 100, stage.entity("2"): 0}
+    assert "traffic stays" in served.stdout and "0% of traffic" in served.stdout
+
+    tested = stage.run("smoke_test", "2")
+    assert tested.returncode == 0, tested.stderr
+    assert [i.served_entity for i in stage.fake.serving.invocations] == [stage.entity("2")]
+
+    assert stage.go_live("2") == [
+        f"serving endpoint '{ENDPOINT}': all traffic -> {stage.entity('2')}; "
+        f"stopped serving {stage.entity('1')}"
+    ]
+    assert stage.fake.serving.traffic(ENDPOINT) == {stage.entity("2"): 100}
+    assert stage.fake.serving.served(ENDPOINT) == [stage.entity("2")]
+
+    stage.fake.clear_requests()  # both again: nothing to change
+    assert stage.go_live("2") == []
+    again = stage.run("deploy_serving", "2")
+    assert again.returncode == 0, again.stderr
+    assert "serves" in again.stdout and "already: no change" in again.stdout
+    assert stage.fake.mutating_calls() == []
+
+
+def test_a_failed_smoke_test_leaves_the_traffic_on_the_version_that_served(stage: Stage) -> None:
+    assert stage.run("deploy_serving", "1").returncode == 0
+    assert stage.run("deploy_serving", "2").returncode == 0
+    stage.fake.serving.broken.add(stage.entity("2"))
+
+    tested = stage.run("smoke_test", "2")
+    assert tested.returncode == 1
+    (line,) = tested.stderr.strip().splitlines()  # one line, no traceback
+    assert line.startswith("mlopsgen smoke_test: error: ") and "answered HTTP 400" in line
+    assert f"/served-models/{stage.entity('2')}/invocations" in line
+    # the job stops here: promote (and go_live) never runs, the old version keeps everything
+    assert stage.fake.serving.traffic(ENDPOINT) == {stage.entity("1"): 100, stage.entity("2"): 0}
+
+
+def test_a_failed_config_update_leaves_the_endpoint_as_it_was(stage: Stage) -> None:
+    assert stage.run("deploy_serving", "1").returncode == 0
+    stage.fake.serving.fail_updates = True
+    failed = stage.run("deploy_serving", "2")
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == (
+        f"mlopsgen deploy_serving: error: the config update of serving endpoint '{ENDPOINT}' "
+        "ended UPDATE_FAILED; its previous config keeps serving (see the endpoint's events and "
+        "build logs in the Serving UI)"
+    )
+    assert stage.fake.serving.traffic(ENDPOINT) == {stage.entity("1"): 100}
+    with pytest.raises(TaskFailed, match=f"does not serve {stage.entity('2')}"):
+        stage.go_live("2")
+
+
+def test_a_candidate_that_failed_before_is_replaced_not_kept(stage: Stage) -> None:
+    assert stage.run("deploy_serving", "1").returncode == 0
+    assert stage.run("deploy_serving", "2").returncode == 0  # its smoke test failed, say
+    assert stage.run("deploy_serving", "1").returncode == 0  # a rollback to the live one
+    assert stage.fake.serving.traffic(ENDPOINT) == {stage.entity("1"): 100}
+    assert stage.fake.serving.served(ENDPOINT) == [stage.entity("1")]
+
+
+# ---------------------------------------------------------------- Azure ML
+
+
+@pytest.fixture
+def fake_az(tmp_path: Path, env: dict[str, str]) -> tuple[dict[str, str], Path, Path]:
+    """An `az` on PATH running tests/fakes/azure_ml_cli.py; (env, log file, state file)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "az"
-    script.write_text(FAKE_AZ.format(python=sys.executable))
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO / 'tests')!r})\n"
+        "from fakes.azure_ml_cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    log = tmp_path / "az.log"
-    return env | {"PATH": f"{bin_dir}{os.pathsep}{env['PATH']}", "FAKE_AZ_LOG": str(log)}, log
+    log, state = tmp_path / "az.log", tmp_path / "az.json"
+    path = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    run_env = env | {"PATH": path, "FAKE_AZ_LOG": str(log), "FAKE_AZ_STATE": str(state)}
+    return run_env, log, state
 
 
-def test_deploy_to_azureml_registers_the_model_and_routes_all_traffic(
-    rendered: Path, fake_az: tuple[dict[str, str], Path], make_versions: Any
+AZUREML = {"target": "azureml", "azureml_resource_group": "rg-ml", "azureml_workspace": "ws-ml"}
+WHERE = ["--resource-group", "rg-ml", "--workspace-name", "ws-ml"]
+
+
+def az_calls(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_azureml_deploys_without_traffic_tests_the_deployment_then_moves_traffic(
+    rendered: Path,
+    fake_az: tuple[dict[str, str], Path, Path],
+    make_versions: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run_env, log = fake_az
-    name = make_versions({"rmse": 0.3})
-    values = task_parameters(rendered, "deploy-staging", "deploy_serving") | {
-        "model_name": name,
-        "model_version": "1",
-        "target": "azureml",
-        "azureml_resource_group": "rg-ml",
-        "azureml_workspace": "ws-ml",
-    }
-    result = run_notebook(rendered, "deploy_serving", values, run_env)
-    assert result.returncode == 0, result.stderr
+    run_env, log, state = fake_az
+    name = make_versions({"rmse": 0.3}, {"rmse": 0.2})
 
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    where = ["--resource-group", "rg-ml", "--workspace-name", "ws-ml"]
+    def run(task: str, version: str) -> Any:
+        values = task_parameters(rendered, "deploy-staging", task) | AZUREML
+        values |= {"model_name": name, "model_version": version}
+        values |= (
+            {"endpoint_url": "", "request_file": str(SAMPLE_REQUEST)}
+            if task == "smoke_test"
+            else {}
+        )
+        return run_notebook(rendered, task, values, run_env)
+
+    first = run("deploy_serving", "1")
+    assert first.returncode == 0, first.stderr
+    calls = az_calls(log)
     assert [c["args"][:3] for c in calls] == [
         ["ml", "model", "show"],
         ["ml", "online-endpoint", "show"],
@@ -174,33 +273,67 @@ def test_deploy_to_azureml_registers_the_model_and_routes_all_traffic(
         ["ml", "online-endpoint", "create"],
         ["ml", "online-deployment", "create"],
     ]
-    assert all(c["args"][-4:] == where for c in calls)
-    create_model = calls[3]["args"]
-    assert create_model[3:9] == ["--name", name, "--version", "1", "--type", "mlflow_model"]
+    assert all(c["args"][-4:] == WHERE for c in calls)
+    assert calls[3]["args"][3:9] == ["--name", name, "--version", "1", "--type", "mlflow_model"]
     assert "MLmodel" in calls[3]["model_files"]
-    assert calls[4]["args"][3:5] == ["--name", "wine-quality-staging"]
-    assert "--all-traffic" in calls[5]["args"]
+    assert calls[4]["args"][3:5] == ["--name", ENDPOINT]
+    assert "--all-traffic" not in calls[5]["args"]  # a new deployment gets no traffic
     assert calls[5]["file"] | {"$schema": ""} == {
         "$schema": "",
         "name": "version-1",
-        "endpoint_name": "wine-quality-staging",
+        "endpoint_name": ENDPOINT,
         "model": f"azureml:{name}:1",
         "instance_type": "Standard_DS3_v2",
         "instance_count": 1,
     }
+    endpoints = json.loads(state.read_text())["endpoints"]
+    assert endpoints[ENDPOINT]["traffic"] == {"version-1": 0}
 
+    tested = run("smoke_test", "1")
+    assert tested.returncode == 0, tested.stderr
+    invoke = az_calls(log)[-1]
+    assert invoke["args"][:7] == [
+        "ml", "online-endpoint", "invoke", "--name", ENDPOINT, "--deployment-name", "version-1"
+    ]  # fmt: skip
+    assert "smoke test passed: 2 predictions for 2 records" in tested.stdout
 
-def test_the_azureml_smoke_test_invokes_the_endpoint_with_az(
-    rendered: Path, fake_az: tuple[dict[str, str], Path]
-) -> None:
-    run_env, log = fake_az
-    values = smoke_params(rendered, "", SAMPLE_REQUEST) | {
-        "target": "azureml",
-        "azureml_resource_group": "rg-ml",
-        "azureml_workspace": "ws-ml",
+    monkeypatch.setenv("PATH", run_env["PATH"])
+    for key in ("FAKE_AZ_LOG", "FAKE_AZ_STATE"):
+        monkeypatch.setenv(key, run_env[key])
+    params = task_parameters(rendered, "deploy-staging", "promote") | AZUREML
+    assert go_live(name, "1", params) == [
+        f"Azure ML endpoint '{ENDPOINT}': all traffic -> version-1"
+    ]
+
+    assert run("deploy_serving", "2").returncode == 0
+    assert json.loads(state.read_text())["endpoints"][ENDPOINT]["traffic"] == {
+        "version-1": 100,
+        "version-2": 0,
     }
-    result = run_notebook(rendered, "smoke_test", values, run_env)
-    assert result.returncode == 0, result.stderr
-    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
-    assert call["args"][:5] == ["ml", "online-endpoint", "invoke", "--name", "wine-quality-staging"]
-    assert "smoke test passed: 2 predictions for 2 records" in result.stdout
+    assert run("smoke_test", "2").returncode == 0
+    assert go_live(name, "2", params) == [
+        f"Azure ML endpoint '{ENDPOINT}': all traffic -> version-2",
+        f"Azure ML endpoint '{ENDPOINT}': deleted deployment 'version-1'",
+    ]
+    final = json.loads(state.read_text())["endpoints"][ENDPOINT]
+    assert final["traffic"] == {"version-2": 100} and list(final["deployments"]) == ["version-2"]
+    assert go_live(name, "2", params) == []
+
+
+def test_a_failed_azureml_smoke_test_leaves_the_traffic_where_it_was(
+    rendered: Path, fake_az: tuple[dict[str, str], Path, Path], make_versions: Any
+) -> None:
+    run_env, log, state = fake_az
+    name = make_versions({"rmse": 0.3})
+    state.write_text(json.dumps({"broken": ["version-1"]}))
+    deploy = task_parameters(rendered, "deploy-staging", "deploy_serving") | AZUREML
+    deploy |= {"model_name": name, "model_version": "1"}
+    assert run_notebook(rendered, "deploy_serving", deploy, run_env).returncode == 0
+    smoke = task_parameters(rendered, "deploy-staging", "smoke_test") | AZUREML
+    smoke |= {"model_name": name, "model_version": "1", "endpoint_url": ""}
+    smoke |= {"request_file": str(SAMPLE_REQUEST)}
+    tested = run_notebook(rendered, "smoke_test", smoke, run_env)
+    assert tested.returncode == 1
+    assert "az ml online-endpoint invoke failed: ERROR: 424 Model Error" in tested.stderr
+    assert az_calls(log)[-1]["served_by"] == "version-1"
+    assert json.loads(state.read_text())["endpoints"][ENDPOINT]["traffic"] == {"version-1": 0}

@@ -16,7 +16,8 @@ A thin notebook does exactly this (on Databricks `dbutils` exists, outside it do
     mlopsgen_runtime.main("gate", params, dbutils=dbutils)
 
 Modules: `contract` (names shared with the renderer), `params`, `errors`, `registry`,
-`candidate`, `gates` (pure) and `gate`, `promote`, `serving` and `azureml`, `smoke`, `batch`.
+`candidate`, `gates` (pure) and `gate`, `promote`, `serving` (with `endpoints` for Databricks
+Model Serving, `azureml` for Azure ML), `smoke`, `batch`.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _run(task: str, params: dict[str, str], dbutils: Any | None) -> object:
     if task == contract.SMOKE_TEST:
         from .smoke import run_smoke_test
 
-        return run_smoke_test(params)
+        return run_smoke_test(params, dbutils)
     if task == contract.BATCH_SCORE:
         from .batch import run_batch_score
 
