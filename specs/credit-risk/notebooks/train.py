@@ -16,19 +16,21 @@
 # MAGIC Runs on the MLflow of the Databricks runtime the spec selects, 2.x (15.4 and 16.4 LTS
 # MAGIC ML) or 3.x (17.3 LTS ML). Outside Databricks: `python notebooks/train.py` with
 # MAGIC `MLFLOW_TRACKING_URI` set; each parameter can be given as the environment variable
-# MAGIC `MLOPSGEN_<NAME>`, e.g. `MLOPSGEN_MLOPSGEN_MODEL_NAME`
-# MAGIC (or the shorter `MLOPSGEN_MODEL_NAME`).
+# MAGIC `MLOPSGEN_<NAME>`, e.g. `MLOPSGEN_MLOPSGEN_MODEL_NAME` (or the shorter
+# MAGIC `MLOPSGEN_MODEL_NAME`); without it, `model.name` of the model.yaml above the notebook.
 
 # COMMAND ----------
 
 import json
 import os
+from pathlib import Path
 
 import cloudpickle
 import mlflow
 import numpy
 import pandas
 import sklearn
+import yaml
 from mlflow.models import infer_signature
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -53,7 +55,20 @@ def param(name: str) -> str:
     names = [f"MLOPSGEN_{name.upper()}"]
     if name in MLOPSGEN:  # also MLOPSGEN_MODEL_NAME, MLOPSGEN_REGISTRY, MLOPSGEN_MODE
         names.append(f"MLOPSGEN_{name.removeprefix('mlopsgen_').upper()}")
-    return next((os.environ[n] for n in names if n in os.environ), DEFAULTS[name])
+    given = next((os.environ[n] for n in names if n in os.environ), None)
+    if given is None and name == "mlopsgen_model_name":
+        given = model_name_from_spec()
+    return DEFAULTS[name] if given is None else given
+
+
+def model_name_from_spec() -> str | None:
+    """Run by hand outside Databricks: model.name from the model.yaml above this notebook."""
+    here = Path(globals().get("__file__", ".")).resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / "model.yaml").is_file():
+            spec = yaml.safe_load((folder / "model.yaml").read_text(encoding="utf-8"))
+            return str(spec["model"]["name"])
+    return None
 
 
 params = {name: param(name) for name in DEFAULTS}
