@@ -6,11 +6,13 @@ databricks-sdk is imported only inside these functions: it costs over a second a
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from mlopsgen.errors import MlopsgenError
 
@@ -19,6 +21,15 @@ if TYPE_CHECKING:
 
 # The SDK retries 429/503 and connection errors for this long (its default is 300 s).
 RETRY_TIMEOUT_ENV = "MLOPSGEN_RETRY_TIMEOUT_SECONDS"
+# Reads (idempotent) are also tried again after what the SDK does not retry: a 500 or 504,
+# a gateway's HTML page, a body that is not JSON. Writes are not (see deploy and run).
+READ_ATTEMPTS = 4
+READ_BACKOFF_SECONDS = 0.5
+_T = TypeVar("_T")
+
+
+class TransientError(MlopsgenError):
+    """A failure that may pass if the same idempotent request is sent again."""
 
 
 # Credentials the SDK reads from the environment; a stray line break (a CRLF file, an echo)
@@ -105,8 +116,14 @@ def api_errors(host: str, doing: str) -> Iterator[None]:
         yield
     except MlopsgenError:
         raise
+    except json.JSONDecodeError:  # a ValueError too: not the credentials hint below
+        raise TransientError(
+            f"{doing} on {host}: the workspace answered something that is not the API's JSON "
+            "(a proxy or gateway page?)"
+        ) from None
     except DatabricksError as exc:
-        raise MlopsgenError(describe_api_error(exc, host, doing)) from None
+        error = TransientError if _is_transient(exc) else MlopsgenError
+        raise error(describe_api_error(exc, host, doing)) from None
     except TimeoutError as exc:
         raise MlopsgenError(describe_timeout(exc, host, doing)) from None
     except ValueError as exc:  # the SDK's config errors (no credentials, bad host)
@@ -116,6 +133,27 @@ def api_errors(host: str, doing: str) -> Iterator[None]:
         ) from None
     except OSError as exc:  # requests' connection errors are OSErrors
         raise MlopsgenError(f"{doing} on {host}: cannot reach the workspace ({exc})") from None
+
+
+def _is_transient(exc: Exception) -> bool:
+    from databricks.sdk.errors import DeadlineExceeded, InternalError
+
+    garbled = str(exc).startswith("unable to parse response")  # e.g. a 502 HTML page
+    return isinstance(exc, InternalError | DeadlineExceeded) or garbled
+
+
+def read_retrying(host: str, doing: str, read: Callable[[], _T]) -> _T:
+    """An idempotent read, sent again (a few times, backing off) after a transient failure."""
+    attempt = 1
+    while True:
+        try:
+            with api_errors(host, doing):
+                return read()
+        except TransientError:
+            if attempt >= READ_ATTEMPTS:
+                raise
+            time.sleep(READ_BACKOFF_SECONDS * attempt)
+            attempt += 1
 
 
 def describe_api_error(exc: Exception, host: str, doing: str) -> str:
@@ -143,6 +181,11 @@ def describe_api_error(exc: Exception, host: str, doing: str) -> str:
         return f"{doing} on {host}: rate limited (429: {message}); try again later"
     if isinstance(exc, TemporarilyUnavailable):
         return f"{doing} on {host}: unavailable (503: {message}); try again later"
+    if message.startswith("unable to parse response"):
+        return (
+            f"{doing} on {host}: the workspace answered a page that is not the API's JSON "
+            "(a gateway error such as 502?); try again later"
+        )
     code = getattr(exc, "error_code", None) or type(exc).__name__
     return f"{doing} on {host}: {code}: {message}"
 

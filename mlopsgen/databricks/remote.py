@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING
 
-from mlopsgen.databricks.client import api_errors
+from mlopsgen.databricks.client import read_retrying
 from mlopsgen.databricks.desired import Desired, Upload
 from mlopsgen.databricks.plan import Current, RemoteJob, RemoteObject
 from mlopsgen.errors import MlopsgenError
@@ -23,19 +23,22 @@ def fetch_current(client: WorkspaceClient, host: str, desired: Desired) -> Curre
 
 
 def remote_object(client: WorkspaceClient, host: str, upload: Upload) -> RemoteObject | None:
+    return read_retrying(host, f"reading {upload.path}", lambda: _read_object(client, upload))
+
+
+def _read_object(client: WorkspaceClient, upload: Upload) -> RemoteObject | None:
     from databricks.sdk.errors import NotFound
     from databricks.sdk.service.workspace import ExportFormat, ObjectType
 
-    with api_errors(host, f"reading {upload.path}"):
-        try:
-            info = client.workspace.get_status(upload.path)
-        except NotFound:
-            return None
-        kind = info.object_type.value if info.object_type else "UNKNOWN"
-        if info.object_type not in (ObjectType.NOTEBOOK, ObjectType.FILE):
-            return RemoteObject(kind, None)
-        fmt = ExportFormat.SOURCE if info.object_type == ObjectType.NOTEBOOK else ExportFormat.AUTO
-        exported = client.workspace.export(upload.path, format=fmt)
+    try:
+        info = client.workspace.get_status(upload.path)
+    except NotFound:
+        return None
+    kind = info.object_type.value if info.object_type else "UNKNOWN"
+    if info.object_type not in (ObjectType.NOTEBOOK, ObjectType.FILE):
+        return RemoteObject(kind, None)
+    fmt = ExportFormat.SOURCE if info.object_type == ObjectType.NOTEBOOK else ExportFormat.AUTO
+    exported = client.workspace.export(upload.path, format=fmt)
     return RemoteObject(kind, base64.b64decode(exported.content or ""))
 
 
@@ -47,15 +50,18 @@ def jobs_named(client: WorkspaceClient, host: str, name: str) -> tuple[RemoteJob
     the documentation does not promise tags), so the identity tag and the settings we compare
     come from jobs/get, which the SDK pages through (more than 100 tasks).
     """
-    with api_errors(host, f"listing jobs named {name!r}"):
-        job_ids = sorted({j.job_id for j in client.jobs.list(name=name) if j.job_id is not None})
-        found = []
-        for job_id in job_ids:
-            settings = client.jobs.get(job_id).settings
-            as_dict = settings.as_dict() if settings is not None else {}
-            if as_dict.get("name") == name:
-                job_identity = (as_dict.get("tags") or {}).get(IDENTITY_TAG)
-                found.append(RemoteJob(job_id, name, job_identity, as_dict))
+    return read_retrying(host, f"listing jobs named {name!r}", lambda: _jobs_named(client, name))
+
+
+def _jobs_named(client: WorkspaceClient, name: str) -> tuple[RemoteJob, ...]:
+    job_ids = sorted({j.job_id for j in client.jobs.list(name=name) if j.job_id is not None})
+    found = []
+    for job_id in job_ids:
+        settings = client.jobs.get(job_id).settings
+        as_dict = settings.as_dict() if settings is not None else {}
+        if as_dict.get("name") == name:
+            job_identity = (as_dict.get("tags") or {}).get(IDENTITY_TAG)
+            found.append(RemoteJob(job_id, name, job_identity, as_dict))
     return tuple(found)
 
 

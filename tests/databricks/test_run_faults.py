@@ -71,3 +71,20 @@ def test_a_garbled_answer_to_run_now_does_not_start_a_second_run(
     starts = fake.calls("POST", RUN_NOW)
     assert len(starts) >= 2 and len(fake.runs) == 1
     assert len({r.body["idempotency_token"] for r in starts}) == 1
+
+
+@pytest.mark.parametrize(("status", "html"), [(500, False), (502, True), (504, False)])
+def test_deploy_reads_survive_a_gateway_glitch(
+    fake: FakeDatabricks, cli: Cli, spec: Path, status: int, html: bool
+) -> None:
+    """Reads are idempotent: a 5xx the SDK does not retry, or a gateway's HTML page, is
+    tried again; the message for a page that is not JSON names no credentials."""
+    fake.fail_next("/api/2.2/jobs/list", status, times=2, html=html)
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    fake.fail_next("/api/2.2/jobs/list", status, times=100, html=html)
+    failed = cli("deploy", spec, "--stage", "staging")
+    assert failed.exit_code == 1
+    assert "DATABRICKS_TOKEN" not in failed.output and "SDK" not in failed.output
+    if html:
+        assert "not the API's JSON" in failed.output
