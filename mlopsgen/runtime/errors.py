@@ -52,7 +52,8 @@ def first_line(text: str) -> str:
 def explain(what: str, exc: Exception) -> PlatformError:
     """An MLflow error as one line: what failed, the service's code and message, what to do."""
     code = str(getattr(exc, "error_code", "") or "ERROR")
-    message = first_line(getattr(exc, "message", None) or str(exc))
+    # MLflow's RestException message starts with the code already: say it once
+    message = first_line(getattr(exc, "message", None) or str(exc)).removeprefix(f"{code}: ")
     hint = HINTS.get(code, "")
     return PlatformError(f"{what} failed: {code}: {message}" + (f"; {hint}" if hint else ""), code)
 

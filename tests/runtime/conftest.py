@@ -12,6 +12,7 @@ test starts from a fresh registered model.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,7 @@ from fakes.mlflow_double import MlflowDouble
 from mlopsgen.runtime.errors import ExplainedClient
 from mlopsgen.runtime.metrics import write_snapshot
 from mlopsgen.runtime.registry import Registry
+from runtime.inprocess import Tasks
 from runtime.support import (
     EXAMPLE_SPEC,
     base_env,
@@ -36,6 +38,7 @@ from runtime.support import (
 )
 
 SOURCE_MODEL = "wine_quality_source"
+_MODELS = itertools.count()
 # The metrics the example spec's gates read (the train job's `gate_metrics`).
 GATE_METRICS = ("r2", "rmse")
 
@@ -123,14 +126,14 @@ def trained(env: dict[str, str], client: Any) -> Trained:
 @pytest.fixture
 def make_versions(client: Any, trained: Trained, request: pytest.FixtureRequest) -> Any:
     """A fresh registered model whose versions carry the given metrics (1, 2, ... in order)."""
-    counter = iter(range(1000))
 
     def make(*metrics: Mapping[str, float], servable: bool = True, snapshot: bool = True) -> str:
         """servable=False: each version gets its own empty logged model instead of the
         trained one, whose metrics (rmse, r2 of the training run) the gates would also read.
         snapshot=True: the candidate task's metrics snapshot is written on each version, as
         the train job does in workspace A (the runtime's own code, on the tests' client)."""
-        name = f"wine_{request.node.name}_{next(counter)}"
+        # unique in the session: two parameters may read alike once made a name
+        name = f"wine_{request.node.name}_{next(_MODELS)}"
         name = "".join(c if c.isalnum() else "_" for c in name)
         client.create_registered_model(name)
         experiment = client.get_experiment_by_name("Default").experiment_id
@@ -151,6 +154,13 @@ def make_versions(client: Any, trained: Trained, request: pytest.FixtureRequest)
         return name
 
     return make
+
+
+@pytest.fixture
+def tasks(doubles: dict[str, MlflowDouble], monkeypatch: pytest.MonkeyPatch) -> Tasks:
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    return Tasks(doubles, monkeypatch)
 
 
 @pytest.fixture(scope="session")

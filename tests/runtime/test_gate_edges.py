@@ -10,7 +10,6 @@ stage's gate and promote in that stage's workspace (test_registry.workspace_of).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,79 +20,23 @@ from mlopsgen.runtime.candidate import run_candidate
 from mlopsgen.runtime.contract import (
     METRICS_SOURCE_TAG,
     METRICS_TAG,
-    MODEL_VERSION_KEY,
     PREVIOUS_PRODUCTION_TAG,
-    gate_run_tag,
     gate_tag,
     stage_tag,
 )
-from mlopsgen.runtime.gate import run_gate
-from mlopsgen.runtime.promote import run_promote
+from runtime.inprocess import GATE_METRICS, FakeDbutils, Tasks
 from runtime.test_registry import (
     GOOD,
     MEDIUM,
     REGISTRIES,
     crown,
-    gate_results,
     placement,
-    workspace_of,
 )
 
 pytestmark = pytest.mark.mlflow_server
 
 COMPARE_RMSE = {"metric": "rmse", "compare": "champion", "higher_is_better": False}
 THRESHOLDS = [{"metric": "r2", "min": 0.35}, {"metric": "rmse", "max": 0.75}]
-GATE_METRICS = '["r2", "rmse"]'
-EXPERIMENT = "/Shared/mlopsgen/wine-quality/gate_results"
-
-
-@dataclass
-class Tasks:
-    """The runtime's tasks, in process, each in its stage's workspace of the double."""
-
-    doubles: dict[str, MlflowDouble]
-    monkeypatch: pytest.MonkeyPatch
-
-    def at(self, registry: str, workspace: str) -> None:
-        """The runtime finds its tracking server through the environment, as on a cluster."""
-        self.monkeypatch.setenv("MLFLOW_TRACKING_URI", self.doubles[registry].url(workspace))
-
-    def gate(
-        self, name: str, registry: str, stage: str, version: str, gates: list[Any], **more: str
-    ) -> Any:
-        self.at(registry, workspace_of(registry, stage))
-        params = {"model_name": name, "registry": registry, "stage": stage}
-        params |= {"model_version": version, "gates": json.dumps(gates)}
-        params |= {"deploy_mode": "deploy", "gate_experiment": EXPERIMENT} | more
-        return run_gate(params, None)
-
-    def promote(
-        self, name: str, registry: str, stage: str, version: str, final: str = "true", **more: str
-    ) -> Any:
-        self.at(registry, workspace_of(registry, stage))
-        params = {"model_name": name, "registry": registry, "stage": stage, "final_stage": final}
-        params |= {"model_version": version, "deploy_mode": "deploy", "target": ""} | more
-        return run_promote(params, None)
-
-    def candidate(self, name: str, version: str, registry: str = "unity-catalog") -> str:
-        """The train job's candidate task (workspace A), handed `version` by the train task."""
-        self.at(registry, "A")
-        params = {"model_name": name, "registry": registry, "train_task_key": "train"}
-        params |= {"job_start_time_ms": "0", "gate_metrics": GATE_METRICS}
-        return run_candidate(params, FakeDbutils(version))
-
-    def results(self, client: Any, name: str, version: str, stage: str, registry: str) -> Any:
-        """The gate results of a stage, from the run its version tag points at."""
-        run_id = client.get_model_version(name, version).tags[gate_run_tag(stage)]
-        kept = gate_results(self.doubles[registry], workspace_of(registry, stage), run_id)
-        return {g["metric"]: g for g in kept["gates"]}
-
-
-@pytest.fixture
-def tasks(doubles: dict[str, MlflowDouble], monkeypatch: pytest.MonkeyPatch) -> Tasks:
-    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    return Tasks(doubles, monkeypatch)
 
 
 def test_a_metric_logged_several_times_counts_with_its_latest_value(
@@ -246,27 +189,6 @@ def test_an_unclear_final_stage_flag_is_an_error_not_false(
     with pytest.raises(TaskFailed, match="--target must be 'databricks-serving', 'azureml'"):
         tasks.promote(name, "unity-catalog", "production", "1", target="databricks")
     assert placement(client, name) == before
-
-
-class FakeDbutils:
-    """The two parts of `dbutils` the candidate task uses, with recorded calls."""
-
-    def __init__(self, handed_over: str) -> None:
-        self.handed_over = handed_over
-        self.values: dict[str, str] = {}
-        self.exited: list[str] = []
-        self.jobs = type("Jobs", (), {"taskValues": self})()
-        self.notebook = type("Notebook", (), {"exit": self.exited.append})()
-
-    def get(self, taskKey: str, key: str, debugValue: str) -> str:
-        # the runtime asks for the hand-over key, with a debug value for interactive runs
-        assert (key, debugValue) == (MODEL_VERSION_KEY, "")
-        if taskKey != "train":
-            raise ValueError(f"no task {taskKey}")
-        return self.handed_over
-
-    def set(self, key: str, value: str) -> None:
-        self.values[key] = value
 
 
 def test_candidate_takes_the_handed_over_version_and_checks_it_exists(
