@@ -27,8 +27,12 @@ def gate_experiment(reg: Registry, name: str) -> str:
         try:
             return str(reg.client.create_experiment(name))
         except PlatformError as exc:
-            if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # another gate created it
-                raise
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # else another gate created it
+                raise PlatformError(
+                    f"cannot create the gate experiment {name!r} in this workspace (its folder "
+                    f"must exist and be writable by the job's identity): {exc}",
+                    exc.error_code,
+                ) from None
             found = reg.client.get_experiment_by_name(name)
     if found is None or found.lifecycle_stage == "deleted":
         raise TaskFailed(

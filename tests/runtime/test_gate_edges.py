@@ -114,6 +114,40 @@ def test_the_gate_reads_the_snapshot_only_never_a_run(
     assert f"version 1 has no tag {METRICS_TAG}" in str(failed.value)
 
 
+def test_the_gate_experiment_is_made_once_per_workspace_and_a_deleted_one_is_named(
+    client: Any, make_versions: Any, tasks: Tasks, doubles: dict[str, MlflowDouble]
+) -> None:
+    from mlflow import MlflowClient
+
+    name = make_versions(GOOD)
+    experiment = f"/Shared/mlopsgen/{name}/gate_results"
+    for _ in range(2):  # the second gate finds the experiment the first created
+        tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS, gate_experiment=experiment)
+    b = MlflowClient(tracking_uri=doubles["unity-catalog"].url("B"))
+    found = b.get_experiment_by_name(experiment)
+    assert found is not None and len(b.search_runs([found.experiment_id])) == 2
+    assert client.get_experiment_by_name(experiment) is None  # B's, not the training one's
+    b.delete_experiment(found.experiment_id)
+    with pytest.raises(TaskFailed, match=f"the gate experiment '{experiment}' is deleted"):
+        tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS, gate_experiment=experiment)
+
+
+def test_a_candidate_task_in_the_wrong_workspace_says_what_to_check(
+    make_versions: Any, tasks: Tasks
+) -> None:
+    """Only the training workspace has the version's run: elsewhere it is one clear line."""
+    name = make_versions(GOOD, snapshot=False)
+    tasks.at("unity-catalog", "B")
+    params = {"model_name": name, "registry": "unity-catalog", "train_task_key": "train"}
+    params |= {"job_start_time_ms": "0", "gate_metrics": GATE_METRICS}
+    with pytest.raises(TaskFailed) as failed:
+        run_candidate(params, FakeDbutils("1"))
+    message = str(failed.value)
+    assert message.startswith("MLflow get_run(") and "\n" not in message
+    assert "RESOURCE_DOES_NOT_EXIST" in message
+    assert "exist only in the workspace that created them" in message
+
+
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_a_champion_candidate_is_compared_with_the_one_it_replaced_never_itself(
     client: Any, make_versions: Any, tasks: Tasks, registry: str

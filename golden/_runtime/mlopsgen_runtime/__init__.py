@@ -15,8 +15,9 @@ A thin notebook does exactly this (on Databricks `dbutils` exists, outside it do
     params = mlopsgen_runtime.read_params("gate", {...defaults...}, dbutils=dbutils)
     mlopsgen_runtime.main("gate", params, dbutils=dbutils)
 
-Modules: `contract` (names shared with the renderer), `params`, `errors`, `registry`,
-`candidate`, `gates` (pure) and `gate`, `promote`, `serving` and `azureml`, `smoke`, `batch`.
+Modules: `contract` (names shared with the renderer), `params`, `errors`, `registry`, `tags`
+(the Unity Catalog tag guard), `metrics` (the metrics snapshot), `candidate`, `gates` (pure),
+`gate` and `gate_run`, `promote`, `serving` and `azureml`, `smoke`, `batch`.
 """
 
 from __future__ import annotations
