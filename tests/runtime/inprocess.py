@@ -1,6 +1,6 @@
 """The runtime's task functions run in the test process, each where the job would run it:
 the candidate in workspace A of the MLflow double (training), a stage's gate and promote in
-that stage's workspace (test_registry.workspace_of). A subprocess costs seconds of
+that stage's workspace (scenarios.workspace_of). A subprocess costs seconds of
 `import mlflow`; the rendered notebooks as subprocesses are proven in test_registry.py and
 test_end_to_end.py.
 """
@@ -18,7 +18,7 @@ from mlopsgen.runtime.candidate import run_candidate
 from mlopsgen.runtime.contract import MODEL_VERSION_KEY, gate_run_tag
 from mlopsgen.runtime.gate import run_gate
 from mlopsgen.runtime.promote import run_promote
-from runtime.test_registry import gate_results, workspace_of
+from runtime.scenarios import gate_results, workspace_of
 
 GATE_METRICS = '["r2", "rmse"]'
 EXPERIMENT = "/Shared/mlopsgen/wine-quality/gate_results"

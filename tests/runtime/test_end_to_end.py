@@ -32,8 +32,8 @@ import pytest
 from fakes.mlflow_double import MlflowDouble
 
 from mlopsgen.runtime.contract import METRICS_TAG, gate_run_tag, gate_tag, rollback_tag
+from runtime.scenarios import gate_results
 from runtime.support import REPO, render_tree, run_notebook, task_parameters
-from runtime.test_registry import gate_results
 
 pytestmark = pytest.mark.mlflow_server
 

@@ -4,7 +4,7 @@ The rendered notebooks as subprocesses are proven in test_registry.py; here the 
 task functions run in the test process (each subprocess costs seconds of `import mlflow`),
 on fresh registered models, for the cases where a gate or a promotion could go wrong quietly.
 Each task runs where the job would run it: the candidate in workspace A (training), a
-stage's gate and promote in that stage's workspace (test_registry.workspace_of).
+stage's gate and promote in that stage's workspace (scenarios.workspace_of).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from mlopsgen.runtime.contract import (
     stage_tag,
 )
 from runtime.inprocess import GATE_METRICS, FakeDbutils, Tasks
-from runtime.test_registry import (
+from runtime.scenarios import (
     GOOD,
     MEDIUM,
     REGISTRIES,

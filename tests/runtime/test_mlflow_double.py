@@ -19,7 +19,7 @@ from fakes.mlflow_double import MlflowDouble
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from runtime.test_registry import GOOD
+from runtime.scenarios import GOOD
 
 pytestmark = pytest.mark.mlflow_server
 
@@ -90,6 +90,9 @@ def test_unity_catalog_refuses_illegal_tags_on_models_and_versions(
     assert why in refused(lambda: uc.set_model_version_tag(name, "1", key, value), code)
     assert why in refused(lambda: uc.set_registered_model_tag(name, key, value), code)
     assert why in refused(lambda: uc.create_registered_model(f"{name}_x", tags={key: value}), code)
+    source = str(uc.get_model_version(name, "1").source)
+    assert why in refused(lambda: uc.create_model_version(name, source, tags={key: value}), code)
+    assert [v.version for v in uc.search_model_versions(f"name='{name}'")] == ["1"]
     assert uc.get_model_version(name, "1").tags == {}
     # the legacy workspace registry has rules of its own: the dotted key is fine there
     at(doubles["workspace"], "A").set_model_version_tag(name, "1", "mlopsgen.gate", "passed")

@@ -20,7 +20,7 @@ from mlopsgen.runtime.contract import (
     stage_tag,
 )
 from runtime.inprocess import Tasks
-from runtime.test_registry import BAD, GOOD, MEDIUM, REGISTRIES, placement
+from runtime.scenarios import BAD, GOOD, MEDIUM, REGISTRIES, placement
 
 pytestmark = pytest.mark.mlflow_server
 

@@ -113,7 +113,7 @@ def test_a_snapshot_over_1000_characters_fails_clearly_before_anything_is_writte
 def test_the_guard_refuses_before_the_service_sees_the_tag(
     make_versions: Any, doubles: dict[str, MlflowDouble]
 ) -> None:
-    from runtime.test_registry import GOOD
+    from runtime.scenarios import GOOD
 
     name = make_versions(GOOD, snapshot=False)
     double = doubles["unity-catalog"]

@@ -20,6 +20,7 @@ from . import registry
 from .candidate import candidate_version
 from .contract import (
     CHAMPION_ALIAS,
+    ENDPOINT,
     FINAL_STAGE,
     GATE_PASSED,
     MODE_ROLLBACK,
@@ -55,7 +56,7 @@ def run_promote(params: dict[str, str], dbutils: Any | None) -> list[str]:
     _require_gate_passed(reg, registry.existing_version(reg, version), stage)
     if target in LIVE_TARGETS:
         _go_live(reg, version, params)
-    before = registry.stage_holder(reg, stage)
+    before = registry.stage_holder(reg, stage) if mode == MODE_ROLLBACK else None
     if reg.uses_aliases:
         changes = _promote_aliases(reg, version, registry.stage_alias(stage), final)
     else:
@@ -84,7 +85,7 @@ def _go_live(reg: Registry, version: str, params: Mapping[str, str]) -> None:
     # never loads the serving code
     serving = importlib.import_module(".serving", __package__)
     serving.go_live(reg.name, version, params)
-    print(f"promote {reg.name}: version {version} is live on endpoint {params.get('endpoint')!r}")
+    print(f"promote {reg.name}: version {version} is live on endpoint {params.get(ENDPOINT)!r}")
 
 
 def _require_gate_passed(reg: Registry, version: Any, stage: str) -> None:
