@@ -103,6 +103,8 @@ def promote(spec: Spec, stage: Stage) -> dict[str, str]:
         # what promote puts live before it moves the stage's alias ('' for batch serving)
         contract.TARGET: spec.serving.target if spec.serving is not None else "",
         contract.ENDPOINT: _endpoint_or_blank(stage),
+        contract.AZUREML_RESOURCE_GROUP: stage.azureml.resource_group if stage.azureml else "",
+        contract.AZUREML_WORKSPACE: stage.azureml.workspace if stage.azureml else "",
     }
 
 
@@ -169,5 +171,9 @@ def batch_score(spec: Spec, stage: Stage) -> dict[str, str]:
 
 
 def local_defaults(parameters: dict[str, str]) -> dict[str, str]:
-    """Notebook defaults: the job's values, minus references only the Jobs service resolves."""
-    return {k: ("" if v in _JOB_REFERENCES else v) for k, v in parameters.items()}
+    """Notebook defaults: the job's values, with references only the Jobs service resolves
+    replaced by what a run outside a job means (a normal deploy; no version given)."""
+    outside_a_job = {JOB_DEPLOY_MODE: contract.MODE_DEPLOY}
+    return {
+        k: outside_a_job.get(v, "") if v in _JOB_REFERENCES else v for k, v in parameters.items()
+    }

@@ -13,9 +13,10 @@ A thin notebook does exactly this (on Databricks `dbutils` exists, outside it do
     params = mlopsgen_runtime.read_params("gate", {...defaults...}, dbutils=dbutils)
     mlopsgen_runtime.main("gate", params, dbutils=dbutils)
 
-Modules: `contract` (names shared with the renderer), `params`, `errors`, `registry`,
-`candidate`, `gates` (pure) and `gate`, `promote`, `serving` (with `endpoints` for Databricks
-Model Serving, `azureml` for Azure ML), `smoke`, `batch`.
+Modules: `contract` (names shared with the renderer), `params`, `errors`, `registry`, `tags`
+(the Unity Catalog tag guard), `metrics` (the metrics snapshot), `candidate`, `gates` (pure),
+`gate` and `gate_run`, `promote`, `serving` (with `endpoints` for Databricks Model Serving,
+`azureml` for Azure ML), `smoke`, `batch`.
 """
 
 from __future__ import annotations

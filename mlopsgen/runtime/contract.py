@@ -87,6 +87,9 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
         DEPLOY_MODE,
         TARGET,
         ENDPOINT,
+        # go_live moves Azure ML traffic with `az ml online-endpoint update --traffic`
+        AZUREML_RESOURCE_GROUP,
+        AZUREML_WORKSPACE,
     ),
     DEPLOY_SERVING: (
         MODEL_NAME,
@@ -155,20 +158,13 @@ SERVING_TASK_TIMEOUT_SECONDS = 3600  # endpoint creation and readiness can take 
 # --- Unity Catalog tag rules --------------------------------------------------------------------
 # Registered models and model versions are Unity Catalog securables: a tag key may not contain
 # any of `. , - = / :`, keys are at most 255 characters, values at most 1000, and an object
-# holds at most 50 tags (Microsoft Learn, "Apply tags to Unity Catalog securable objects").
+# holds at most 50 tags (Microsoft Learn, "Apply tags to Unity Catalog securable objects",
+# https://learn.microsoft.com/azure/databricks/database-objects/tags, "Constraints").
+# mlopsgen writes only tags that obey them, in either registry (runtime/tags.py checks).
 TAG_KEY_RESERVED = frozenset(".,-=/:")
 TAG_KEY_MAX = 255
 TAG_VALUE_MAX = 1000
 TAGS_PER_OBJECT_MAX = 50
-METRICS_TAG = "mlopsgen_metrics"
-
-
-def metrics_tag_value(metrics: dict[str, float]) -> str:
-    """The candidate's gate metrics as one compact JSON tag value (sorted, so stable)."""
-    import json
-
-    return json.dumps(metrics, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
 
 # --- the registry and the job run ------------------------------------------------------------
 # The task value that hands a model version from one task to the next (the training
@@ -176,22 +172,86 @@ def metrics_tag_value(metrics: dict[str, float]) -> str:
 MODEL_VERSION_KEY = "model_version"
 CHAMPION_ALIAS = "champion"
 PREVIOUS_ALIAS = "previous"  # the champion before the current one, kept for a rollback
-# Workspace registry: the Production version before the current one (stages keep no history).
-PREVIOUS_PRODUCTION_TAG = "mlopsgen.previous_production"
 GATE_PASSED = "passed"
 GATE_FAILED = "failed"
 
+# The tags mlopsgen writes: letters, digits and `_` only. Each family of per-stage keys has its
+# own word after `mlopsgen_` (`gate`, `gaterun`, `rollback`, `stage`), so no stage name
+# (`^[a-z][a-z0-9_]*$`) can make one family's key equal another's: a stage called `run_x`
+# gives `mlopsgen_gate_run_x`, never the pointer of stage `x` (`mlopsgen_gaterun_x`).
+TAG_PREFIX = "mlopsgen_"
+# On the model version, written by the candidate task in the training workspace: the gate
+# metrics' values (metrics_tag_value) and where they were read (run and logged model ids).
+METRICS_TAG = "mlopsgen_metrics"
+METRICS_SOURCE_TAG = "mlopsgen_metrics_source"
+# Workspace registry, on the registered model: the Production version before the current one
+# (registry stages keep no history).
+PREVIOUS_PRODUCTION_TAG = "mlopsgen_previous_production"
+# Each family's fixed part; a key is the family's part followed by the stage name.
+GATE_TAG_PREFIX = "mlopsgen_gate_"
+GATE_RUN_TAG_PREFIX = "mlopsgen_gaterun_"
+ROLLBACK_TAG_PREFIX = "mlopsgen_rollback_"
+STAGE_TAG_PREFIX = "mlopsgen_stage_"
+STAGE_TAG_FAMILIES = (GATE_TAG_PREFIX, GATE_RUN_TAG_PREFIX, ROLLBACK_TAG_PREFIX, STAGE_TAG_PREFIX)
+# The gate run's artifacts: the results as JSON (one object per gate) and the printed table.
+GATE_RESULTS_JSON = "gate_results.json"
+GATE_RESULTS_TEXT = "gate_results.txt"
+# Every key without a stage name.
+FIXED_TAGS = (METRICS_TAG, METRICS_SOURCE_TAG, PREVIOUS_PRODUCTION_TAG)
+
 
 def gate_tag(stage: str) -> str:
-    """The model version tag holding a stage's gate verdict (`passed` / `failed`)."""
-    return f"mlopsgen.gate.{stage}"
+    """On the model version: a stage's gate verdict (`passed` / `failed`)."""
+    return f"{GATE_TAG_PREFIX}{stage}"
 
 
-def gate_results_tag(stage: str) -> str:
-    """The model version tag holding a stage's gate results as JSON."""
-    return f"{gate_tag(stage)}.results"
+def gate_run_tag(stage: str) -> str:
+    """On the model version: the id of the MLflow run (in the stage's own workspace, in its
+    gate experiment) that keeps the stage's full gate results."""
+    return f"{GATE_RUN_TAG_PREFIX}{stage}"
+
+
+def rollback_tag(stage: str) -> str:
+    """On the model version: set when promote put it back in a stage through a rollback."""
+    return f"{ROLLBACK_TAG_PREFIX}{stage}"
 
 
 def stage_tag(stage: str) -> str:
-    """Workspace registry: the registered model tag naming the version a deploy stage holds."""
-    return f"mlopsgen.stage.{stage}"
+    """Workspace registry, on the registered model: the version a deploy stage holds."""
+    return f"{STAGE_TAG_PREFIX}{stage}"
+
+
+# The metrics snapshot: non-finite values are kept as these strings (JSON has no NaN), so a
+# gate still sees them, and fails on them, instead of the value being lost.
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def metrics_tag_value(metrics: dict[str, float]) -> str:
+    """The candidate's gate metrics as one compact JSON tag value (sorted, so stable)."""
+    import json
+    import math
+
+    encoded = {k: v if math.isfinite(v) else NON_FINITE[str(v)] for k, v in metrics.items()}
+    return json.dumps(encoded, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def parse_metrics_tag(value: str) -> dict[str, float]:
+    """The metrics `metrics_tag_value` wrote; ValueError for anything else."""
+    import json
+
+    decoded = json.loads(value, parse_constant=_no_constant)
+    if not isinstance(decoded, dict):
+        raise ValueError(f"a JSON object of metric values, not {type(decoded).__name__}")
+    return {str(key): _metric_value(key, item) for key, item in decoded.items()}
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not written by mlopsgen (non-finite values are strings)")
+
+
+def _metric_value(key: str, value: object) -> float:
+    if isinstance(value, str) and value in NON_FINITE.values():
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"metric {key!r} has the value {value!r}, not a number")
+    return float(value)

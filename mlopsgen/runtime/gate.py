@@ -1,22 +1,37 @@
-"""The gate task: read the candidate's (and champion's) metrics, judge them with `gates`,
-and record the verdict on the version (tag `mlopsgen.gate.<stage>`), where promote checks it.
+"""The gate task: judge the candidate with `gates`, keep the full results as an MLflow run in
+this stage's workspace (gate_run.py) and the verdict on the version, where promote checks it.
 
-- A metric's value is its latest (highest step, then newest timestamp: MLflow's rule), from
-  the version's source run, else from its MLflow 3 logged model.
-- Comparison gates compare with the champion (alias `champion` / the Production version).
-  A candidate that is the champion already is compared with the champion before it
-  (`previous` / tag `mlopsgen.previous_production`), never itself.
+- Metric values come from the version's metrics snapshot only (tag `mlopsgen_metrics`,
+  written by the candidate task in the training workspace: metrics.py). The gate never reads
+  a run: in a stage's own workspace the training run does not exist.
+- Comparison gates compare with the champion (alias `champion` / the Production version),
+  read from the champion version's snapshot. A candidate that is the champion already is
+  compared with the champion before it (`previous` / tag `mlopsgen_previous_production`),
+  never itself. A rollback (`--deploy_mode rollback`) skips them and says so.
+- On the version: `mlopsgen_gate_<stage>` (`passed` / `failed`) and `mlopsgen_gaterun_<stage>`
+  (the id of the run that keeps the results).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import registry
 from .candidate import candidate_version
-from .contract import GATE_FAILED, GATE_PASSED, GATES, STAGE, gate_results_tag, gate_tag
+from .contract import (
+    GATE_EXPERIMENT,
+    GATE_FAILED,
+    GATE_PASSED,
+    GATES,
+    METRICS_TAG,
+    MODE_DEPLOY,
+    STAGE,
+    gate_run_tag,
+    gate_tag,
+)
 from .errors import TaskFailed
+from .gate_run import record_gate_run
 from .gates import (
     GateResult,
     evaluate_gates,
@@ -24,41 +39,68 @@ from .gates import (
     format_table,
     is_comparison,
     parse_gates,
-    results_json,
 )
-from .params import required
+from .metrics import read_snapshot
+from .params import deploy_mode, required
 from .registry import Registry
+from .tags import set_version_tag
 
 
 def run_gate(params: dict[str, str], dbutils: Any | None) -> list[GateResult]:
-    reg = registry.open_registry(params)
-    required(params, STAGE)
+    required(params, STAGE, GATE_EXPERIMENT)
+    mode = deploy_mode(params)
     # An absent value is not "no gates": parse_gates refuses it (see there).
     gates = parse_gates(params.get(GATES, ""))
+    reg = registry.open_registry(params)
     version = candidate_version(params, dbutils)
-    results = _judge(reg, version, gates)
+    results, notes = judge(reg, version, gates, compare=mode == MODE_DEPLOY)
     stage = params[STAGE]
-    print(f"gates for stage {stage!r}, {reg.name} version {version}:")
-    print(format_table(results) if results else "(this stage has no gates)")
-    _record_verdict(reg, version, stage, results)
+    table = format_table(results) if results else "(this stage has no gates)"
+    print(f"gates for stage {stage!r}, {reg.name} version {version} ({mode}):")
+    print(table)
+    verdict = GATE_PASSED if all(r.passed for r in results) else GATE_FAILED
+    context = {"model_name": reg.name, "model_version": version, "stage": stage}
+    context |= {"deploy_mode": mode, "verdict": verdict}
+    run_id = record_gate_run(reg, params[GATE_EXPERIMENT], context, results, table)
+    print(f"gate results: run {run_id} of experiment {params[GATE_EXPERIMENT]!r}")
+    set_version_tag(reg, version, gate_tag(stage), verdict)
+    set_version_tag(reg, version, gate_run_tag(stage), run_id)
     failed = failure_message(results)
     if failed:
+        why = "".join(f"; {note}" for note in notes)
         raise TaskFailed(
-            f"gate failed for {reg.name} version {version} at stage {stage!r}: {failed}"
+            f"gate failed for {reg.name} version {version} at stage {stage!r}: {failed}{why}"
         )
     print(f"all gates passed for version {version}")
     return results
 
 
-def _judge(reg: Registry, version: str, gates: Sequence[Mapping[str, Any]]) -> list[GateResult]:
-    candidate = registry.existing_version(reg, version)
-    champion, note = comparison_baseline(reg, version)
+def judge(
+    reg: Registry, version: str, gates: Sequence[Mapping[str, Any]], *, compare: bool
+) -> tuple[list[GateResult], list[str]]:
+    """The gates' results, and why metrics are missing when a whole snapshot is."""
+    notes: list[str] = []
+    metrics = _snapshot(reg, version, "version", notes)
+    champion, note = None, ""
     champion_metrics: dict[str, float] = {}
-    compared = [str(g["metric"]) for g in gates if is_comparison(g)]
-    if champion is not None and compared:
-        champion_metrics = version_metrics(reg, registry.existing_version(reg, champion), compared)
-    metrics = version_metrics(reg, candidate, [str(g["metric"]) for g in gates])
-    return evaluate_gates(gates, metrics, champion, champion_metrics, champion_note=note)
+    if compare and any(is_comparison(g) for g in gates):
+        champion, note = comparison_baseline(reg, version)
+        if champion is not None:
+            champion_metrics = _snapshot(reg, champion, "champion version", notes)
+    results = evaluate_gates(
+        gates, metrics, champion, champion_metrics, champion_note=note, compare=compare
+    )
+    return results, notes
+
+
+def _snapshot(reg: Registry, version: str, whose: str, notes: list[str]) -> dict[str, float]:
+    found = read_snapshot(reg, registry.existing_version(reg, version))
+    if found is None:
+        notes.append(
+            f"{whose} {version} has no tag {METRICS_TAG} (the train job's candidate task "
+            "writes it in the training workspace)"
+        )
+    return found or {}
 
 
 def comparison_baseline(reg: Registry, version: str) -> tuple[str | None, str]:
@@ -75,55 +117,3 @@ def comparison_baseline(reg: Registry, version: str) -> tuple[str | None, str]:
     if earlier is not None and earlier != version:
         return earlier, f"candidate is the champion already; compared with previous v{earlier}"
     return None, "candidate is the champion already, no earlier champion: passes"
-
-
-def version_metrics(reg: Registry, version: Any, wanted: Iterable[str]) -> dict[str, float]:
-    """The metrics a version's gates read: its source run's, then its logged model's.
-
-    A metric logged several times counts with its latest value (see `_latest`). The source
-    run's value wins (the issue's contract); only for `wanted` metrics the run lacks is the
-    MLflow 3 logged model asked, e.g. for metrics an evaluation run logged against it.
-    """
-    metrics: dict[str, float] = {}
-    if version.run_id:
-        run_metrics = reg.client.get_run(version.run_id).data.metrics
-        metrics.update({k: float(v) for k, v in run_metrics.items()})
-    model_id = _logged_model_id(version)
-    if model_id and set(wanted) - set(metrics):
-        logged = _latest(reg.client.get_logged_model(model_id).metrics or [])
-        metrics.update({k: v for k, v in logged.items() if k not in metrics})
-    return metrics
-
-
-def _latest(metrics: Sequence[Any]) -> dict[str, float]:
-    """Each metric's latest value: highest step, then newest timestamp (MLflow's own rule
-    for a run's metrics, applied to a logged model's too, whose list holds every value)."""
-    latest: dict[str, Any] = {}
-    for m in metrics:
-        if m.key not in latest or (m.step, m.timestamp) >= (
-            latest[m.key].step,
-            latest[m.key].timestamp,
-        ):
-            latest[m.key] = m
-    return {key: float(m.value) for key, m in latest.items()}
-
-
-def _logged_model_id(version: Any) -> str | None:
-    """The version's MLflow 3 logged model: `model_id` (Unity Catalog fills it in), else its
-    source `models:/<model_id>` (the MLflow server's registry keeps only the source)."""
-    model_id = getattr(version, "model_id", None)
-    if model_id:
-        return str(model_id)
-    rest = str(version.source or "").removeprefix("models:/")
-    if rest != version.source and rest and "/" not in rest and "@" not in rest:
-        return rest
-    return None
-
-
-def _record_verdict(reg: Registry, version: str, stage: str, results: Sequence[GateResult]) -> None:
-    """Record the verdict on the model version itself, where reviewers look for it."""
-    verdict = GATE_PASSED if all(r.passed for r in results) else GATE_FAILED
-    reg.client.set_model_version_tag(reg.name, version, gate_tag(stage), verdict)
-    reg.client.set_model_version_tag(
-        reg.name, version, gate_results_tag(stage), results_json(results)
-    )

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .contract import PARAMETER_HELP, TASK_PARAMETERS, TASK_TITLES
+from .contract import DEPLOY_MODE, DEPLOY_MODES, PARAMETER_HELP, TASK_PARAMETERS, TASK_TITLES
 from .errors import TaskFailed
 
 # Outside Databricks each `--<key>` option falls back to the variable MLOPSGEN_<KEY>.
@@ -72,6 +72,16 @@ def flag(params: Mapping[str, str], key: str) -> bool:
     must not quietly mean false)."""
     required(params, key)
     return parse_bool(params[key], f"--{key}")
+
+
+def deploy_mode(params: Mapping[str, str]) -> str:
+    """`--deploy_mode`: 'deploy' or 'rollback', nothing else (the job always passes it; a
+    misspelt 'rolback' must not quietly run the champion comparison, nor skip it)."""
+    required(params, DEPLOY_MODE)
+    mode = params[DEPLOY_MODE].strip()
+    if mode not in DEPLOY_MODES:
+        raise TaskFailed(f"--deploy_mode must be 'deploy' or 'rollback', not {mode!r}")
+    return mode
 
 
 def parse_bool(value: object, what: str) -> bool:

@@ -1,41 +1,89 @@
-"""The promote task: move the stage's alias (or registry stage) to a version that passed its
-gate; the final stage also crowns it champion and keeps the outgoing one for a rollback."""
+"""The promote task, last in a stage's deploy job (after deploy_serving and smoke_test): put
+the version live on the stage's endpoint, then move the stage's alias (or registry stage) to
+it; the final stage also crowns it champion and keeps the outgoing one for a rollback.
+
+Promote refuses a version whose gate verdict for this stage is not `passed`. Serving goes live
+first (`serving.go_live`, for the `databricks-serving` and `azureml` targets): if that fails,
+no alias and no registry stage has moved. A rollback (`--deploy_mode rollback`) promotes the
+same way and records itself on the version (tag `mlopsgen_rollback_<stage>`).
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from . import registry
 from .candidate import candidate_version
 from .contract import (
     CHAMPION_ALIAS,
+    ENDPOINT,
     FINAL_STAGE,
     GATE_PASSED,
+    MODE_ROLLBACK,
+    MODEL_NAME,
     PREVIOUS_ALIAS,
     PREVIOUS_PRODUCTION_TAG,
+    REGISTRY,
     STAGE,
+    TARGET,
     gate_tag,
+    rollback_tag,
     stage_tag,
 )
 from .errors import TaskFailed
-from .params import flag, required
+from .params import deploy_mode, flag, required
 from .registry import Registry
+from .tags import set_model_tag, set_version_tag
+
+# The serving targets promote puts live before moving anything; batch scoring (and a spec
+# without serving) reads the stage's alias itself, so moving the alias is what makes it live.
+LIVE_TARGETS = ("databricks-serving", "azureml")
+NOT_SERVED = ("batch", "")
 
 
 def run_promote(params: dict[str, str], dbutils: Any | None) -> list[str]:
-    reg = registry.open_registry(params)
-    required(params, STAGE)
-    version = candidate_version(params, dbutils)
-    _require_gate_passed(reg, registry.existing_version(reg, version), params[STAGE])
+    required(params, MODEL_NAME, REGISTRY, STAGE)
+    mode = deploy_mode(params)
     final = flag(params, FINAL_STAGE)
+    target = _target(params)
+    reg = registry.open_registry(params)
+    version = candidate_version(params, dbutils)
+    stage = params[STAGE]
+    _require_gate_passed(reg, registry.existing_version(reg, version), stage)
+    if target in LIVE_TARGETS:
+        _go_live(reg, version, params)
+    before = registry.stage_holder(reg, stage) if mode == MODE_ROLLBACK else None
     if reg.uses_aliases:
-        changes = _promote_aliases(reg, version, registry.stage_alias(params[STAGE]), final)
+        changes = _promote_aliases(reg, version, registry.stage_alias(stage), final)
     else:
         changes = _promote_stages(reg, version, final)
-        changes += _tag_stage(reg, params[STAGE], version)
+        changes += _tag_stage(reg, stage, version)
+    if mode == MODE_ROLLBACK:
+        changes += _record_rollback(reg, version, stage, before)
     for change in changes or [f"no change: version {version} already holds its place"]:
         print(f"promote {reg.name}: {change}")
     return changes
+
+
+def _target(params: Mapping[str, str]) -> str:
+    target = params.get(TARGET, "").strip()
+    if target not in LIVE_TARGETS + NOT_SERVED:
+        raise TaskFailed(
+            f"--target must be 'databricks-serving', 'azureml', 'batch' or '', not {target!r}"
+        )
+    return target
+
+
+def _go_live(reg: Registry, version: str, params: Mapping[str, str]) -> None:
+    """Move the endpoint's traffic to the version deploy_serving deployed and smoke_test
+    checked, before any alias moves: a failure here leaves the registry as it was."""
+    # serving.go_live (serving.py) is looked up when a live target needs it: a batch promote
+    # never loads the serving code
+    serving = importlib.import_module(".serving", __package__)
+    serving.go_live(reg.name, version, params)
+    print(f"promote {reg.name}: version {version} is live on endpoint {params.get(ENDPOINT)!r}")
 
 
 def _require_gate_passed(reg: Registry, version: Any, stage: str) -> None:
@@ -49,6 +97,14 @@ def _require_gate_passed(reg: Registry, version: Any, stage: str) -> None:
             f"version {version.version} of {reg.name} has not passed the gate of stage "
             f"{stage!r} (tag {key} {state}): run the gate task first"
         )
+
+
+def _record_rollback(reg: Registry, version: str, stage: str, before: str | None) -> list[str]:
+    """A rollback says so on the version (and in the log): a short value, a legal key."""
+    replaced = f"from version {before}" if before not in (None, version) else "in place already"
+    set_version_tag(reg, version, rollback_tag(stage), f"rollback {replaced}")
+    tag = rollback_tag(stage)
+    return [f"rollback: version {version} back in stage {stage!r}, {replaced} (tag {tag})"]
 
 
 def _move_alias(reg: Registry, alias: str, version: str) -> list[str]:
@@ -75,7 +131,7 @@ def _tag_stage(reg: Registry, stage: str, version: str) -> list[str]:
     if registry.stage_holder(reg, stage) == version:
         return []
     tag = stage_tag(stage)
-    reg.client.set_registered_model_tag(reg.name, tag, version)
+    set_model_tag(reg, tag, version)
     return [f"tag {tag} -> version {version}"]
 
 
@@ -93,6 +149,6 @@ def _promote_stages(reg: Registry, version: str, final: bool) -> list[str]:
     changes = [f"version {version}: {current} -> {target}"]
     if previous is not None and previous != version:
         # archived by the transition; remembered for a rollback
-        reg.client.set_registered_model_tag(reg.name, PREVIOUS_PRODUCTION_TAG, previous)
+        set_model_tag(reg, PREVIOUS_PRODUCTION_TAG, previous)
         changes.append(f"version {previous} archived (tag {PREVIOUS_PRODUCTION_TAG})")
     return changes

@@ -15,13 +15,12 @@ from mlopsgen.runtime import contract
 from mlopsgen.spec.findings import Finding
 from mlopsgen.spec.shape import dict_items, text
 
-# Conservative budgets, so the runtime may add a tag or two without invalidating specs:
-# a stage name leaves 215 characters for the fixed part of every per-stage tag key, and each
-# stage may own up to 4 tags on an object (the runtime uses 2 or 3: gate verdict, gate results,
-# stage version) beside 10 spec-wide tags (the metrics snapshot, the previous Production
-# version, and room for the user's own).
+# Budgets: a stage name leaves 215 characters for the fixed part of every per-stage tag key;
+# each stage owns one tag of each family the runtime writes (`contract.STAGE_TAG_FAMILIES`:
+# gate verdict, gate run, rollback, stage version) beside 10 spec-wide tags (the runtime's
+# `contract.FIXED_TAGS` and room for the user's own).
 STAGE_NAME_MAX = 40
-TAGS_PER_STAGE = 4
+TAGS_PER_STAGE = len(contract.STAGE_TAG_FAMILIES)
 SPEC_WIDE_TAGS = 10
 MAX_STAGES = (contract.TAGS_PER_OBJECT_MAX - SPEC_WIDE_TAGS) // TAGS_PER_STAGE  # 10
 # The longest JSON form of a finite float (17 significant digits, sign, exponent): what

@@ -1,13 +1,18 @@
 """Real parts for the runtime tests: an MLflow tracking server, trained models, rendered notebooks.
 
 One `mlflow server` (SQLite store, local artifacts, a free loopback port) serves the whole
-session; it runs in its own process group, which is stopped by its PID at the end. The
-example training notebook trains and registers the one real model; further versions with
-chosen metrics point at that same model, so every test starts from a fresh registered model.
+session; it runs in its own process group, which is stopped by its PID at the end. In front
+of it, two strict doubles of MLflow on Databricks (fakes/mlflow_double.py), each with two
+workspaces: `A`, where training runs, and `B`, another stage's; one with Unity Catalog's
+registry rules, one with the workspace registry's. The tests' own `client` talks to the
+server directly and plays workspace A. The example training notebook trains and registers
+the one real model; further versions with chosen metrics point at that same model, so every
+test starts from a fresh registered model.
 """
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -16,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.mlflow_double import MlflowDouble
 
+from mlopsgen.runtime.errors import ExplainedClient
+from mlopsgen.runtime.metrics import write_snapshot
+from mlopsgen.runtime.registry import Registry
+from runtime.inprocess import Tasks
 from runtime.support import (
     EXAMPLE_SPEC,
     base_env,
@@ -28,6 +38,9 @@ from runtime.support import (
 )
 
 SOURCE_MODEL = "wine_quality_source"
+_MODELS = itertools.count()
+# The metrics the example spec's gates read (the train job's `gate_metrics`).
+GATE_METRICS = ("r2", "rmse")
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +60,16 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop_group(process)
+
+
+@pytest.fixture(scope="session")
+def doubles(mlflow_server: str) -> Iterator[dict[str, MlflowDouble]]:
+    """The strict doubles in front of the server, by the spec's `registry`."""
+    with (
+        MlflowDouble(mlflow_server, unity_catalog=True) as unity_catalog,
+        MlflowDouble(mlflow_server, unity_catalog=False) as workspace,
+    ):
+        yield {"unity-catalog": unity_catalog, "workspace": workspace}
 
 
 @pytest.fixture(scope="session")
@@ -103,12 +126,14 @@ def trained(env: dict[str, str], client: Any) -> Trained:
 @pytest.fixture
 def make_versions(client: Any, trained: Trained, request: pytest.FixtureRequest) -> Any:
     """A fresh registered model whose versions carry the given metrics (1, 2, ... in order)."""
-    counter = iter(range(1000))
 
-    def make(*metrics: Mapping[str, float], servable: bool = True) -> str:
+    def make(*metrics: Mapping[str, float], servable: bool = True, snapshot: bool = True) -> str:
         """servable=False: each version gets its own empty logged model instead of the
-        trained one, whose metrics (rmse, r2 of the training run) the gates would also read."""
-        name = f"wine_{request.node.name}_{next(counter)}"
+        trained one, whose metrics (rmse, r2 of the training run) the gates would also read.
+        snapshot=True: the candidate task's metrics snapshot is written on each version, as
+        the train job does in workspace A (the runtime's own code, on the tests' client)."""
+        # unique in the session: two parameters may read alike once made a name
+        name = f"wine_{request.node.name}_{next(_MODELS)}"
         name = "".join(c if c.isalnum() else "_" for c in name)
         client.create_registered_model(name)
         experiment = client.get_experiment_by_name("Default").experiment_id
@@ -120,12 +145,22 @@ def make_versions(client: Any, trained: Trained, request: pytest.FixtureRequest)
             model_id = trained.model_id
             if not servable:
                 model_id = client.create_logged_model(experiment, source_run_id=run_id).model_id
-            client.create_model_version(
+            version = client.create_model_version(
                 name, f"models:/{model_id}", run_id=run_id, model_id=model_id
             )
+            if snapshot:
+                wanted = sorted(set(GATE_METRICS) | set(values))
+                write_snapshot(Registry(ExplainedClient(client), name, True), version, wanted)
         return name
 
     return make
+
+
+@pytest.fixture
+def tasks(doubles: dict[str, MlflowDouble], monkeypatch: pytest.MonkeyPatch) -> Tasks:
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    return Tasks(doubles, monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -78,7 +78,7 @@ def base_env(tracking_uri: str) -> dict[str, str]:
 def render_tree(spec_path: Path, out: Path, text: str | None = None) -> Path:
     """Render a spec (optionally with replaced text) with mlopsgen and write the tree."""
     from mlopsgen.render import render_spec
-    from mlopsgen.spec.compile import compile_spec, compile_text, repo_origin
+    from mlopsgen.spec.compile import compile_spec, compile_text, folder_reader, repo_origin
 
     if text is None:
         result = compile_spec(spec_path)
@@ -87,7 +87,7 @@ def render_tree(spec_path: Path, out: Path, text: str | None = None) -> Path:
         result = compile_text(
             text,
             spec_path,
-            file_exists=lambda p: (base / p).exists(),
+            read_file=folder_reader(base),
             origin=repo_origin(spec_path),
         )
     assert result.spec is not None, [d.format() for d in result.diagnostics]

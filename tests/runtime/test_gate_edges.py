@@ -1,24 +1,37 @@
-"""Edge cases of gate, promote and candidate against the real MLflow server, in process.
+"""Edge cases of gate, promote and candidate through the strict MLflow double, in process.
 
 The rendered notebooks as subprocesses are proven in test_registry.py; here the runtime's
 task functions run in the test process (each subprocess costs seconds of `import mlflow`),
 on fresh registered models, for the cases where a gate or a promotion could go wrong quietly.
+Each task runs where the job would run it: the candidate in workspace A (training), a
+stage's gate and promote in that stage's workspace (scenarios.workspace_of).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fakes.mlflow_double import MlflowDouble
 
 from mlopsgen.runtime import TaskFailed
 from mlopsgen.runtime.candidate import run_candidate
-from mlopsgen.runtime.contract import MODEL_VERSION_KEY
-from mlopsgen.runtime.gate import run_gate
-from mlopsgen.runtime.promote import run_promote
-from runtime.test_registry import GOOD, MEDIUM, REGISTRIES, crown, placement
+from mlopsgen.runtime.contract import (
+    METRICS_SOURCE_TAG,
+    METRICS_TAG,
+    PREVIOUS_PRODUCTION_TAG,
+    gate_tag,
+    stage_tag,
+)
+from runtime.inprocess import GATE_METRICS, FakeDbutils, Tasks
+from runtime.scenarios import (
+    GOOD,
+    MEDIUM,
+    REGISTRIES,
+    crown,
+    placement,
+)
 
 pytestmark = pytest.mark.mlflow_server
 
@@ -26,50 +39,36 @@ COMPARE_RMSE = {"metric": "rmse", "compare": "champion", "higher_is_better": Fal
 THRESHOLDS = [{"metric": "r2", "min": 0.35}, {"metric": "rmse", "max": 0.75}]
 
 
-@pytest.fixture(autouse=True)
-def tracking(mlflow_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The runtime's own `MlflowClient()` finds the test server through the environment."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
-    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    yield
-
-
-def gate(name: str, registry: str, stage: str, version: str, gates: list[Any]) -> Any:
-    params = {"model_name": name, "registry": registry, "stage": stage}
-    return run_gate(params | {"model_version": version, "gates": json.dumps(gates)}, None)
-
-
-def promote(name: str, registry: str, stage: str, version: str, final: str = "true") -> Any:
-    params = {"model_name": name, "registry": registry, "stage": stage, "final_stage": final}
-    return run_promote(params | {"model_version": version}, None)
-
-
-def results(client: Any, name: str, version: str, stage: str) -> dict[str, Any]:
-    tag = client.get_model_version(name, version).tags[f"mlopsgen.gate.{stage}.results"]
-    return {r["metric"]: r for r in json.loads(tag)}
-
-
 def test_a_metric_logged_several_times_counts_with_its_latest_value(
-    client: Any, make_versions: Any
+    client: Any, make_versions: Any, tasks: Tasks
 ) -> None:
-    name = make_versions({"rmse": 0.3})
+    name = make_versions({"rmse": 0.3}, snapshot=False)
     run_id = client.get_model_version(name, "1").run_id
     client.log_metric(run_id, "r2", 0.9, step=0)
     client.log_metric(run_id, "r2", 0.1, step=1)  # the final value fails r2 >= 0.35
+    tasks.candidate(name, "1")
+    tags = client.get_model_version(name, "1").tags
+    assert json.loads(tags[METRICS_TAG]) == {"r2": 0.1, "rmse": 0.3}
+    assert json.loads(tags[METRICS_SOURCE_TAG]) == {"run_id": run_id}
     with pytest.raises(TaskFailed, match="r2 \\(out of bounds\\)"):
-        gate(name, "unity-catalog", "staging", "1", THRESHOLDS)
-    assert results(client, name, "1", "staging")["r2"]["candidate"] == 0.1
+        tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS)
+    assert tasks.results(client, name, "1", "production", "unity-catalog")["r2"]["candidate"] == 0.1
 
 
-def test_a_nan_metric_blocks_and_is_recorded_as_text(client: Any, make_versions: Any) -> None:
+def test_a_nan_metric_blocks_and_is_recorded_as_text(
+    client: Any, make_versions: Any, tasks: Tasks
+) -> None:
     name = make_versions({"rmse": 0.3, "r2": float("nan")})
+    assert json.loads(client.get_model_version(name, "1").tags[METRICS_TAG])["r2"] == "NaN"
     with pytest.raises(TaskFailed, match="r2 \\(metric is nan on candidate\\)"):
-        gate(name, "unity-catalog", "staging", "1", THRESHOLDS)
-    assert results(client, name, "1", "staging")["r2"]["candidate"] == "nan"
+        tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS)
+    got = tasks.results(client, name, "1", "production", "unity-catalog")
+    assert got["r2"]["candidate"] == "nan"
 
 
-def test_metrics_logged_only_on_the_logged_model_are_read(client: Any, make_versions: Any) -> None:
+def test_metrics_logged_only_on_the_logged_model_are_read(
+    client: Any, make_versions: Any, tasks: Tasks
+) -> None:
     """An MLflow 3 evaluation run logs metrics against the model, not the training run."""
     name = make_versions()
     experiment = client.get_experiment_by_name("Default").experiment_id
@@ -82,19 +81,80 @@ def test_metrics_logged_only_on_the_logged_model_are_read(client: Any, make_vers
     client.log_metric(evaluation, "rmse", 0.9, model_id=model)  # the source run's 0.3 wins
     client.create_model_version(name, f"models:/{model}", run_id=training, model_id=model)
 
-    gate(name, "unity-catalog", "staging", "1", THRESHOLDS)
+    tasks.candidate(name, "1")
+    tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS)
 
-    got = results(client, name, "1", "staging")
+    source = json.loads(client.get_model_version(name, "1").tags[METRICS_SOURCE_TAG])
+    assert source == {"model_id": model, "run_id": training}
+    got = tasks.results(client, name, "1", "production", "unity-catalog")
     assert (got["r2"]["candidate"], got["rmse"]["candidate"]) == (0.8, 0.3)
+
+
+def test_the_gate_reads_the_snapshot_only_never_a_run(
+    client: Any, make_versions: Any, tasks: Tasks, doubles: dict[str, MlflowDouble]
+) -> None:
+    """In workspace B the training run does not exist: the snapshot is all a gate has."""
+    name = make_versions(GOOD, MEDIUM)
+    crown(client, name, "unity-catalog", "1")
+    b = doubles["unity-catalog"]
+    before = len(b.requests)
+    tasks.gate(name, "unity-catalog", "production", "2", [COMPARE_RMSE | {"tolerance": 0.3}])
+    during = [r.path for r in b.requests[before:] if r.workspace == "B"]
+    training = [client.get_model_version(name, v).run_id for v in ("1", "2")]
+    assert not [path for path in during if any(run in path for run in training)]
+    assert not [path for path in during if "/logged-models" in path]
+    assert any("/model-versions/get" in path for path in during)
+
+    bare = make_versions(GOOD, snapshot=False)  # a version the candidate task never saw
+    with pytest.raises(TaskFailed) as failed:
+        tasks.gate(bare, "unity-catalog", "production", "1", THRESHOLDS)
+    assert "r2 (metric missing on candidate), rmse (metric missing on candidate)" in str(
+        failed.value
+    )
+    assert f"version 1 has no tag {METRICS_TAG}" in str(failed.value)
+
+
+def test_the_gate_experiment_is_made_once_per_workspace_and_a_deleted_one_is_named(
+    client: Any, make_versions: Any, tasks: Tasks, doubles: dict[str, MlflowDouble]
+) -> None:
+    from mlflow import MlflowClient
+
+    name = make_versions(GOOD)
+    experiment = f"/Shared/mlopsgen/{name}/gate_results"
+    for _ in range(2):  # the second gate finds the experiment the first created
+        tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS, gate_experiment=experiment)
+    b = MlflowClient(tracking_uri=doubles["unity-catalog"].url("B"))
+    found = b.get_experiment_by_name(experiment)
+    assert found is not None and len(b.search_runs([found.experiment_id])) == 2
+    assert client.get_experiment_by_name(experiment) is None  # B's, not the training one's
+    b.delete_experiment(found.experiment_id)
+    with pytest.raises(TaskFailed, match=f"the gate experiment '{experiment}' is deleted"):
+        tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS, gate_experiment=experiment)
+
+
+def test_a_candidate_task_in_the_wrong_workspace_says_what_to_check(
+    make_versions: Any, tasks: Tasks
+) -> None:
+    """Only the training workspace has the version's run: elsewhere it is one clear line."""
+    name = make_versions(GOOD, snapshot=False)
+    tasks.at("unity-catalog", "B")
+    params = {"model_name": name, "registry": "unity-catalog", "train_task_key": "train"}
+    params |= {"job_start_time_ms": "0", "gate_metrics": GATE_METRICS}
+    with pytest.raises(TaskFailed) as failed:
+        run_candidate(params, FakeDbutils("1"))
+    message = str(failed.value)
+    assert message.startswith("MLflow get_run(") and "\n" not in message
+    assert "RESOURCE_DOES_NOT_EXIST" in message
+    assert "exist only in the workspace that created them" in message
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_a_champion_candidate_is_compared_with_the_one_it_replaced_never_itself(
-    client: Any, make_versions: Any, registry: str
+    client: Any, make_versions: Any, tasks: Tasks, registry: str
 ) -> None:
     name = make_versions(GOOD, MEDIUM)
     crown(client, name, registry, "1")
-    first = gate(name, registry, "production", "1", [COMPARE_RMSE])
+    first = tasks.gate(name, registry, "production", "1", [COMPARE_RMSE])
     assert first[0].passed and "no earlier champion" in first[0].note
 
     crown(client, name, registry, "2")  # crowned by hand although worse than version 1
@@ -102,90 +162,76 @@ def test_a_champion_candidate_is_compared_with_the_one_it_replaced_never_itself(
         client.set_registered_model_alias(name, "previous", "1")
     else:
         client.transition_model_version_stage(name, "1", "Archived")
-        client.set_registered_model_tag(name, "mlopsgen.previous_production", "1")
+        client.set_registered_model_tag(name, PREVIOUS_PRODUCTION_TAG, "1")
     with pytest.raises(TaskFailed, match="rmse"):
-        gate(name, registry, "production", "2", [COMPARE_RMSE])
-    assert "champion v1 0.27" in results(client, name, "2", "production")["rmse"]["bound"]
+        tasks.gate(name, registry, "production", "2", [COMPARE_RMSE])
+    got = tasks.results(client, name, "2", "production", registry)
+    assert "champion v1 0.27" in got["rmse"]["bound"]
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_promote_refuses_a_version_without_a_passed_gate_for_its_stage(
-    client: Any, make_versions: Any, registry: str
+    client: Any, make_versions: Any, tasks: Tasks, registry: str
 ) -> None:
     name = make_versions(GOOD)
     before = placement(client, name)
     with pytest.raises(
         TaskFailed, match=r"has not passed the gate of stage 'staging' \(tag \S+ has no verdict"
     ):
-        promote(name, registry, "staging", "1")
-    client.set_model_version_tag(name, "1", "mlopsgen.gate.staging", "failed")
+        tasks.promote(name, registry, "staging", "1")
+    client.set_model_version_tag(name, "1", gate_tag("staging"), "failed")
     with pytest.raises(TaskFailed, match="says 'failed'"):
-        promote(name, registry, "staging", "1")
-    gate(name, registry, "production", "1", THRESHOLDS)  # another stage's pass does not count
+        tasks.promote(name, registry, "staging", "1")
+    tasks.gate(name, registry, "production", "1", THRESHOLDS)  # another stage's pass: no
     with pytest.raises(TaskFailed, match="has not passed"):
-        promote(name, registry, "staging", "1")
+        tasks.promote(name, registry, "staging", "1")
+    with pytest.raises(TaskFailed, match="has not passed"):  # a rollback is no exception
+        tasks.promote(name, registry, "staging", "1", deploy_mode="rollback")
     assert placement(client, name) == before
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_promoting_the_champion_again_changes_nothing_and_keeps_previous(
-    client: Any, make_versions: Any, registry: str
+    client: Any, make_versions: Any, tasks: Tasks, registry: str
 ) -> None:
     name = make_versions(GOOD)
     crown(client, name, registry, "1")
-    gate(name, registry, "production", "1", THRESHOLDS)
-    gate(name, registry, "staging", "1", THRESHOLDS)
+    tasks.gate(name, registry, "production", "1", THRESHOLDS)
+    tasks.gate(name, registry, "staging", "1", THRESHOLDS)
     before = placement(client, name)
-    assert promote(name, registry, "production", "1") == []
+    assert tasks.promote(name, registry, "production", "1") == []
     # an earlier stage re-run for the production version must not demote it to Staging
-    promoted = promote(name, registry, "staging", "1", final="false")
+    promoted = tasks.promote(name, registry, "staging", "1", final="false")
     after = placement(client, name)
-    assert (
-        "previous" not in after["aliases"] and "mlopsgen.previous_production" not in after["tags"]
-    )
+    assert "previous" not in after["aliases"] and PREVIOUS_PRODUCTION_TAG not in after["tags"]
     if registry == "unity-catalog":
         assert promoted == ["alias 'staging' -> version 1"]
         assert after["aliases"] == before["aliases"] | {"staging": "1"}
     else:
-        assert promoted == ["tag mlopsgen.stage.staging -> version 1"]
+        assert promoted == [f"tag {stage_tag('staging')} -> version 1"]
         assert after["stages"] == before["stages"] == {"1": "Production"}
 
 
-def test_an_unclear_final_stage_flag_is_an_error_not_false(client: Any, make_versions: Any) -> None:
+def test_an_unclear_final_stage_flag_is_an_error_not_false(
+    client: Any, make_versions: Any, tasks: Tasks
+) -> None:
     name = make_versions(GOOD)
-    gate(name, "unity-catalog", "production", "1", THRESHOLDS)
+    tasks.gate(name, "unity-catalog", "production", "1", THRESHOLDS)
     before = placement(client, name)
     with pytest.raises(TaskFailed, match="--final_stage must be true or false, not 'ture'"):
-        promote(name, "unity-catalog", "production", "1", final="ture")
+        tasks.promote(name, "unity-catalog", "production", "1", final="ture")
+    with pytest.raises(TaskFailed, match="--target must be 'databricks-serving', 'azureml'"):
+        tasks.promote(name, "unity-catalog", "production", "1", target="databricks")
     assert placement(client, name) == before
 
 
-class FakeDbutils:
-    """The two parts of `dbutils` the candidate task uses, with recorded calls."""
-
-    def __init__(self, handed_over: str) -> None:
-        self.handed_over = handed_over
-        self.values: dict[str, str] = {}
-        self.exited: list[str] = []
-        self.jobs = type("Jobs", (), {"taskValues": self})()
-        self.notebook = type("Notebook", (), {"exit": self.exited.append})()
-
-    def get(self, taskKey: str, key: str, debugValue: str) -> str:
-        # the runtime asks for the hand-over key, with a debug value for interactive runs
-        assert (key, debugValue) == (MODEL_VERSION_KEY, "")
-        if taskKey != "train":
-            raise ValueError(f"no task {taskKey}")
-        return self.handed_over
-
-    def set(self, key: str, value: str) -> None:
-        self.values[key] = value
-
-
 def test_candidate_takes_the_handed_over_version_and_checks_it_exists(
-    make_versions: Any,
+    make_versions: Any, tasks: Tasks
 ) -> None:
     name = make_versions(GOOD, MEDIUM)
+    tasks.at("unity-catalog", "A")
     params = {"model_name": name, "registry": "unity-catalog", "train_task_key": "train"}
+    params |= {"gate_metrics": GATE_METRICS}
     dbutils = FakeDbutils(" 1 ")
     assert run_candidate(params | {"job_start_time_ms": ""}, dbutils) == "1"  # not newest
     assert dbutils.values == {"model_version": "1"}
@@ -201,16 +247,17 @@ def test_candidate_takes_the_handed_over_version_and_checks_it_exists(
 
 
 def test_serving_without_a_version_serves_exactly_what_the_stage_holds(
-    client: Any, make_versions: Any
+    client: Any, make_versions: Any, tasks: Tasks
 ) -> None:
     from mlopsgen.runtime.registry import open_registry
     from mlopsgen.runtime.serving import serving_version
 
     name = make_versions(GOOD, MEDIUM)
     params = {"model_name": name, "registry": "workspace", "stage": "staging"}
+    tasks.at("workspace", "A")
     crown(client, name, "workspace", "1")  # Production: version 1
     with pytest.raises(TaskFailed, match="no candidate model version"):
         serving_version(open_registry(params), params, None)
     client.transition_model_version_stage(name, "2", "Staging")
-    client.set_registered_model_tag(name, "mlopsgen.stage.staging", "2")
+    client.set_registered_model_tag(name, stage_tag("staging"), "2")
     assert serving_version(open_registry(params), params, None) == "2"

@@ -19,6 +19,7 @@ from mlopsgen import layout
 from mlopsgen.runtime import TaskFailed, contract, main
 from mlopsgen.runtime.azureml import deploy_azureml
 from mlopsgen.runtime.batch import run_batch_score
+from mlopsgen.runtime.gate import run_gate
 from mlopsgen.runtime.params import flag
 from mlopsgen.runtime.promote import run_promote
 from mlopsgen.runtime.serving import deploy_databricks_serving
@@ -146,6 +147,11 @@ SERVING = {"endpoint": "e", "azureml_resource_group": "rg", "azureml_workspace":
         (lambda: deploy_azureml("m", "1", SERVING | {"instance_count": "1"}), "instance_type"),
         (lambda: deploy_azureml("m", "1", SERVING | {"instance_type": "t"}), "instance_count"),
         (lambda: run_promote({"model_name": "m", "stage": "s"}, None), "registry"),
+        (
+            lambda: run_promote({"model_name": "m", "registry": "workspace", "stage": "s"}, None),
+            "deploy_mode",
+        ),
+        (lambda: run_gate({"stage": "s", "deploy_mode": "deploy"}, None), "gate_experiment"),
         (lambda: flag({"final_stage": " "}, "final_stage"), "final_stage"),
     ],
 )

@@ -1,9 +1,14 @@
 """Gate, promote and candidate notebooks, rendered from the example spec and run as scripts
-against a real MLflow server: Unity Catalog-style aliases and workspace registry stages.
+through the strict MLflow double (fakes/mlflow_double.py) in front of a real MLflow server:
+Unity Catalog aliases and workspace registry stages.
 
 The parameters are the rendered deploy job's own `base_parameters` (the spec's gates), with
-the model name and version overridden: a local server has no Unity Catalog, and every test
-works on a fresh registered model.
+the model name and version overridden (a local server has no Unity Catalog, and every test
+works on a fresh registered model), `deploy_mode` given as the job's default would be, and
+`target` empty (promote's go-live is serving's: see test_promote.py). Each stage's tasks run
+in its own workspace: with Unity Catalog, staging in A (where training runs, as the rendered
+pipeline has it) and production in B; the workspace registry exists in one workspace only,
+so every task runs in A.
 """
 
 from __future__ import annotations
@@ -18,60 +23,63 @@ from subprocess import PIPE
 from typing import Any
 
 import pytest
+from fakes.mlflow_double import MlflowDouble
 
-from mlopsgen.runtime.contract import TASK_TITLES
+from mlopsgen.runtime.contract import (
+    METRICS_TAG,
+    PREVIOUS_PRODUCTION_TAG,
+    TASK_TITLES,
+    gate_run_tag,
+    gate_tag,
+    stage_tag,
+)
+from runtime.scenarios import (
+    BAD,
+    GOOD,
+    MEDIUM,
+    REGISTRIES,
+    crown,
+    gate_results,
+    placement,
+    stage_env,
+)
 from runtime.support import REPO, run_notebook, task_parameters
 
 pytestmark = pytest.mark.mlflow_server
 
-GOOD = {"rmse": 0.27, "r2": 0.88}
-MEDIUM = {"rmse": 0.48, "r2": 0.62}  # passes the thresholds, worse than GOOD
-BAD = {"rmse": 0.77, "r2": 0.0}  # fails r2 >= 0.35 and rmse <= 0.75
-REGISTRIES = ["unity-catalog", "workspace"]
-
 
 @dataclass(frozen=True)
 class Deploy:
-    """Run the rendered deploy job's tasks for one registered model."""
+    """Run the rendered deploy job's tasks for one registered model, each stage's in its
+    own workspace of the double."""
 
     tree: Path
     env: dict[str, str]
+    double: MlflowDouble
     name: str
     registry: str
 
-    def run(self, task: str, stage: str, version: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, task: str, stage: str, version: str, mode: str = "deploy"
+    ) -> subprocess.CompletedProcess[str]:
         values = task_parameters(self.tree, f"deploy-{stage}", task)
         values |= {"model_name": self.name, "registry": self.registry, "model_version": version}
-        return run_notebook(self.tree, task, values, self.env)
-
-
-def crown(client: Any, name: str, registry: str, version: str) -> None:
-    """Make a version the production champion directly (a precondition, not the test)."""
-    if registry == "unity-catalog":
-        client.set_registered_model_alias(name, "champion", version)
-        client.set_registered_model_alias(name, "production", version)
-    else:
-        client.transition_model_version_stage(name, version, "Production")
-        client.set_registered_model_tag(name, "mlopsgen.stage.production", version)
-
-
-def placement(client: Any, name: str) -> dict[str, Any]:
-    """Everything promotion may change: aliases, registry stages, registered model tags."""
-    model = client.get_registered_model(name)
-    versions = client.search_model_versions(f"name='{name}'")
-    return {
-        "aliases": dict(model.aliases),
-        "stages": {v.version: v.current_stage for v in versions},
-        "tags": {k: v for k, v in model.tags.items() if k.startswith("mlopsgen.")},
-    }
+        values |= {"deploy_mode": mode} | ({"target": ""} if task == "promote" else {})
+        run_env = stage_env(self.env, self.double, self.registry, stage)
+        return run_notebook(self.tree, task, values, run_env)
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_a_failed_threshold_gate_blocks_and_changes_nothing(
-    rendered: Path, env: dict[str, str], client: Any, make_versions: Any, registry: str
+    rendered: Path,
+    env: dict[str, str],
+    client: Any,
+    make_versions: Any,
+    doubles: dict[str, MlflowDouble],
+    registry: str,
 ) -> None:
     name = make_versions(BAD)
-    deploy = Deploy(rendered, env, name, registry)
+    deploy = Deploy(rendered, env, doubles[registry], name, registry)
     before = placement(client, name)
 
     result = deploy.run("gate", "staging", "1")
@@ -88,21 +96,24 @@ def test_a_failed_threshold_gate_blocks_and_changes_nothing(
     ]
     assert placement(client, name) == before
     tags = client.get_model_version(name, "1").tags
-    assert tags["mlopsgen.gate.staging"] == "failed"
-    assert {
-        r["metric"]: r["passed"] for r in json.loads(tags["mlopsgen.gate.staging.results"])
-    } == {
-        "r2": False,
-        "rmse": False,
-    }
+    assert tags[gate_tag("staging")] == "failed"
+    kept = gate_results(deploy.double, "A", tags[gate_run_tag("staging")])
+    assert kept["verdict"] == "failed" and kept["stage"] == "staging"
+    assert {g["metric"]: g["passed"] for g in kept["gates"]} == {"r2": False, "rmse": False}
+    assert all("." not in key for key in tags)  # Unity Catalog refuses dotted keys
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_a_candidate_worse_than_the_champion_is_blocked(
-    rendered: Path, env: dict[str, str], client: Any, make_versions: Any, registry: str
+    rendered: Path,
+    env: dict[str, str],
+    client: Any,
+    make_versions: Any,
+    doubles: dict[str, MlflowDouble],
+    registry: str,
 ) -> None:
     name = make_versions(GOOD, MEDIUM)
-    deploy = Deploy(rendered, env, name, registry)
+    deploy = Deploy(rendered, env, doubles[registry], name, registry)
     crown(client, name, registry, "1")
     before = placement(client, name)
 
@@ -118,10 +129,15 @@ def test_a_candidate_worse_than_the_champion_is_blocked(
 
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_a_passing_candidate_moves_exactly_the_right_aliases_once(
-    rendered: Path, env: dict[str, str], client: Any, make_versions: Any, registry: str
+    rendered: Path,
+    env: dict[str, str],
+    client: Any,
+    make_versions: Any,
+    doubles: dict[str, MlflowDouble],
+    registry: str,
 ) -> None:
     name = make_versions(MEDIUM, GOOD)
-    deploy = Deploy(rendered, env, name, registry)
+    deploy = Deploy(rendered, env, doubles[registry], name, registry)
     first = deploy.run("gate", "production", "1")
     assert first.returncode == 0, first.stderr
     assert "no champion yet: passes" in first.stdout
@@ -148,9 +164,9 @@ def test_a_passing_candidate_moves_exactly_the_right_aliases_once(
         assert after["aliases"] == {}
         assert after["stages"] == {"1": "Archived", "2": "Production"}
         assert after["tags"] == {
-            "mlopsgen.stage.production": "2",
-            "mlopsgen.stage.staging": "2",
-            "mlopsgen.previous_production": "1",
+            stage_tag("production"): "2",
+            stage_tag("staging"): "2",
+            PREVIOUS_PRODUCTION_TAG: "1",
         }
 
     again = deploy.run("promote", "production", "2")
@@ -161,10 +177,14 @@ def test_a_passing_candidate_moves_exactly_the_right_aliases_once(
 
 @pytest.mark.parametrize("registry", REGISTRIES)
 def test_a_missing_metric_blocks_and_is_named(
-    rendered: Path, env: dict[str, str], make_versions: Any, registry: str
+    rendered: Path,
+    env: dict[str, str],
+    make_versions: Any,
+    doubles: dict[str, MlflowDouble],
+    registry: str,
 ) -> None:
     name = make_versions({"rmse": 0.3}, servable=False)  # no r2, on its run nor its model
-    deploy = Deploy(rendered, env, name, registry)
+    deploy = Deploy(rendered, env, doubles[registry], name, registry)
     result = deploy.run("gate", "staging", "1")
     assert result.returncode == 1
     assert "r2 (metric missing on candidate)" in result.stderr
@@ -172,29 +192,38 @@ def test_a_missing_metric_blocks_and_is_named(
 
 
 def test_an_unknown_version_or_none_at_all_fails_clearly(
-    rendered: Path, env: dict[str, str], make_versions: Any
+    rendered: Path, env: dict[str, str], make_versions: Any, doubles: dict[str, MlflowDouble]
 ) -> None:
     name = make_versions(GOOD)
-    uc = Deploy(rendered, env, name, "unity-catalog")
-    unknown = uc.run("gate", "staging", "7")
+    uc = Deploy(rendered, env, doubles["unity-catalog"], name, "unity-catalog")
+    unknown = uc.run("gate", "production", "7")
     assert unknown.returncode == 1 and f"model {name} has no version '7'" in unknown.stderr
-    none = uc.run("promote", "staging", "")
+    none = uc.run("promote", "production", "")
     assert none.returncode == 1 and "no candidate model version" in none.stderr
+    rollback = uc.run("gate", "production", "1", mode="rolback")
+    assert "--deploy_mode must be 'deploy' or 'rollback', not 'rolback'" in rollback.stderr
 
 
 def test_candidate_picks_the_newest_version_created_during_the_run(
-    rendered: Path, env: dict[str, str], make_versions: Any
+    rendered: Path,
+    env: dict[str, str],
+    client: Any,
+    make_versions: Any,
+    doubles: dict[str, MlflowDouble],
 ) -> None:
     start_ms = str(int(time.time() * 1000) - 1000)
-    name = make_versions(GOOD, MEDIUM)
-    args = {"model_name": name, "registry": "unity-catalog", "train_task_key": "train"}
-    result = run_notebook(rendered, "candidate", args | {"job_start_time_ms": start_ms}, env)
+    name = make_versions(GOOD, MEDIUM, snapshot=False)
+    args = task_parameters(rendered, "train", "candidate") | {"model_name": name}
+    training = env | {"MLFLOW_TRACKING_URI": doubles["unity-catalog"].url("A")}
+    result = run_notebook(rendered, "candidate", args | {"job_start_time_ms": start_ms}, training)
     assert result.returncode == 0, result.stderr
     assert "newest version" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == '{"model_version": "2"}'
+    # the snapshot every stage's gate reads: the job's gate_metrics, read from the run
+    assert json.loads(client.get_model_version(name, "2").tags[METRICS_TAG]) == MEDIUM
 
     later = str(int(time.time() * 1000) + 60_000)
-    stale = run_notebook(rendered, "candidate", args | {"job_start_time_ms": later}, env)
+    stale = run_notebook(rendered, "candidate", args | {"job_start_time_ms": later}, training)
     assert stale.returncode == 1 and "no version of" in stale.stderr
 
 

@@ -4,6 +4,7 @@ tags per object: Microsoft Learn, "Apply tags to Unity Catalog securable objects
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -18,8 +19,8 @@ from mlopsgen.runtime import contract
 from mlopsgen.spec import tag_rules
 from mlopsgen.spec.compile import compile_text
 
-# The per-stage tag keys the runtime writes today.
-STAGE_KEYS = (contract.gate_tag, contract.gate_results_tag, contract.stage_tag)
+# The per-stage tag keys the runtime writes, from the runtime's own list of key families.
+STAGE_KEYS = tuple(functools.partial(str.__add__, prefix) for prefix in contract.STAGE_TAG_FAMILIES)
 
 
 def _spec(stages: list[dict[str, Any]]) -> dict[str, Any]:

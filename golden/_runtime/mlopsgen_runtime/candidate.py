@@ -2,8 +2,10 @@
 # Source: mlopsgen/runtime/candidate.py (imported by the notebooks beside this folder).
 """The candidate: the model version a job run trains, gates, promotes and serves.
 
-The `candidate` task resolves it after training and hands it over as the task value
-`model_version`; the later tasks take `--model_version` or, when it is empty, that task value.
+The `candidate` task resolves it after training, writes the metrics snapshot on it (the gate
+metrics' values, read here in the training workspace: see metrics.py) and hands it over as
+the task value `model_version`; the later tasks take `--model_version` or, when it is empty,
+that task value.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from typing import Any
 
 from .contract import (
     CANDIDATE,
+    GATE_METRICS,
     JOB_START_TIME_MS,
+    METRICS_TAG,
     MODEL_VERSION,
     MODEL_VERSION_KEY,
     TRAIN_TASK_KEY,
 )
 from .errors import TaskFailed
+from .metrics import parse_metric_names, write_snapshot
 from .params import required
 from .registry import Registry, existing_version, open_registry, versions
 
@@ -30,11 +35,11 @@ HANDOVER_TASKS = (CANDIDATE, "train")
 
 def run_candidate(params: dict[str, str], dbutils: Any | None) -> str:
     required(params, TRAIN_TASK_KEY)
+    wanted = parse_metric_names(params.get(GATE_METRICS, ""))
     reg = open_registry(params)
     train_key = params[TRAIN_TASK_KEY].strip()
     version = task_value(dbutils, train_key)
     if version:
-        existing_version(reg, version)
         print(f"candidate: version {version} of {reg.name}, handed over by task {train_key!r}")
     else:
         version = _newest_since(reg, params.get(JOB_START_TIME_MS, ""))
@@ -42,8 +47,20 @@ def run_candidate(params: dict[str, str], dbutils: Any | None) -> str:
             f"candidate: task {train_key!r} handed over no model_version; using version "
             f"{version}, the newest version of {reg.name} created during this job run"
         )
+    _snapshot(reg, version, wanted)
     _hand_over(version, dbutils)
     return version
+
+
+def _snapshot(reg: Registry, version: str, wanted: list[str]) -> None:
+    metrics = write_snapshot(reg, existing_version(reg, version), wanted)
+    print(f"metrics snapshot on version {version} (tag {METRICS_TAG}): {metrics}")
+    missing = [name for name in wanted if name not in metrics]
+    if missing:
+        print(
+            f"warning: version {version} has no value for {missing} (neither on its run nor "
+            "on its logged model): every gate that reads them will fail"
+        )
 
 
 def _hand_over(version: str, dbutils: Any | None) -> None:

@@ -9,6 +9,8 @@ Nothing unclear may pass:
   ("false" is false) fail the task before anything is read.
 - Missing, NaN or infinite metric values fail the gate, on the candidate and on the champion.
 - Comparison gates with no champion to compare with pass, and say so.
+- A rollback (to an earlier version, on purpose) skips the comparison gates, and says so:
+  the threshold gates still apply.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class GateResult:
     bound: str  # e.g. ">= 0.35", "<= 0.7 (champion v3 0.7 + tol 0)"
     passed: bool
     note: str = ""
+    skipped: bool = False  # a comparison gate a rollback does not apply (it counts as passed)
 
 
 def _reject_constant(name: str) -> float:
@@ -161,6 +164,14 @@ def check_champion(
     return GateResult(metric, "champion", value, bound, passed, note)
 
 
+ROLLBACK_NOTE = "rollback: the champion comparison does not apply"
+
+
+def skip_comparison(gate: Mapping[str, Any], value: float | None) -> GateResult:
+    """A comparison gate in a rollback: recorded, not applied."""
+    return GateResult(str(gate["metric"]), "champion", value, "skipped", True, ROLLBACK_NOTE, True)
+
+
 def is_comparison(gate: Mapping[str, Any]) -> bool:
     """A gate that compares with the champion (else it checks fixed bounds)."""
     return "compare" in gate
@@ -173,11 +184,15 @@ def evaluate_gates(
     champion_metrics: Mapping[str, float],
     *,
     champion_note: str = "",
+    compare: bool = True,
 ) -> list[GateResult]:
+    """Every gate's result; `compare=False` (a rollback) skips the comparison gates."""
     results = []
     for gate in gates:
         value = metrics.get(str(gate["metric"]))
-        if is_comparison(gate):
+        if is_comparison(gate) and not compare:
+            results.append(skip_comparison(gate, value))
+        elif is_comparison(gate):
             champ_value = champion_metrics.get(str(gate["metric"]))
             results.append(check_champion(gate, value, champion, champ_value, note=champion_note))
         else:
@@ -193,7 +208,7 @@ def format_table(results: Sequence[GateResult]) -> str:
             r.kind,
             "missing" if r.candidate is None else f"{r.candidate:.6g}",
             r.bound,
-            ("PASS" if r.passed else "FAIL") + (f" ({r.note})" if r.note else ""),
+            _verdict(r) + (f" ({r.note})" if r.note else ""),
         )
         for r in results
     ]
@@ -206,9 +221,15 @@ def format_table(results: Sequence[GateResult]) -> str:
     return "\n".join(lines)
 
 
-def results_json(results: Sequence[GateResult]) -> str:
-    """The results as the strict JSON recorded on the model version (NaN / inf as text)."""
-    detail = [
+def _verdict(result: GateResult) -> str:
+    if result.skipped:
+        return "SKIP"
+    return "PASS" if result.passed else "FAIL"
+
+
+def results_data(results: Sequence[GateResult]) -> list[dict[str, Any]]:
+    """The results as strict JSON data (NaN / inf as text), as the gate run records them."""
+    return [
         {
             "metric": r.metric,
             "gate": r.kind,
@@ -217,11 +238,11 @@ def results_json(results: Sequence[GateResult]) -> str:
             else str(r.candidate),
             "bound": r.bound,
             "passed": r.passed,
+            "skipped": r.skipped,
             "note": r.note,
         }
         for r in results
     ]
-    return json.dumps(detail, sort_keys=True)
 
 
 def failure_message(results: Sequence[GateResult]) -> str:

@@ -18,9 +18,11 @@ params = mlopsgen_runtime.read_params(
         'stage': 'dev',
         'model_version': '',
         'final_stage': 'false',
-        'deploy_mode': '',
+        'deploy_mode': 'deploy',
         'target': 'batch',
         'endpoint': '',
+        'azureml_resource_group': '',
+        'azureml_workspace': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -18,7 +18,7 @@ params = mlopsgen_runtime.read_params(
         'stage': 'staging',
         'model_version': '',
         'gates': '[{"metric":"roc_auc","min":0.7}]',
-        'deploy_mode': '',
+        'deploy_mode': 'deploy',
         'gate_experiment': '/Shared/mlopsgen/credit-risk/gate_results',
     },
     dbutils=globals().get("dbutils"),

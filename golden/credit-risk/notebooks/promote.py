@@ -18,9 +18,11 @@ params = mlopsgen_runtime.read_params(
         'stage': 'staging',
         'model_version': '',
         'final_stage': 'false',
-        'deploy_mode': '',
+        'deploy_mode': 'deploy',
         'target': 'azureml',
         'endpoint': 'credit-risk-staging',
+        'azureml_resource_group': 'rg-risk-staging',
+        'azureml_workspace': 'mlw-risk-staging',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -18,7 +18,7 @@ params = mlopsgen_runtime.read_params(
         'stage': 'prod',
         'model_version': '',
         'gates': '[]',
-        'deploy_mode': '',
+        'deploy_mode': 'deploy',
         'gate_experiment': '/Shared/mlopsgen/minimal/gate_results',
     },
     dbutils=globals().get("dbutils"),

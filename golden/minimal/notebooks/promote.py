@@ -18,9 +18,11 @@ params = mlopsgen_runtime.read_params(
         'stage': 'prod',
         'model_version': '',
         'final_stage': 'true',
-        'deploy_mode': '',
+        'deploy_mode': 'deploy',
         'target': '',
         'endpoint': '',
+        'azureml_resource_group': '',
+        'azureml_workspace': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -18,9 +18,11 @@ params = mlopsgen_runtime.read_params(
         'stage': 'staging',
         'model_version': '',
         'final_stage': 'false',
-        'deploy_mode': '',
+        'deploy_mode': 'deploy',
         'target': 'databricks-serving',
         'endpoint': 'wine-quality-staging',
+        'azureml_resource_group': '',
+        'azureml_workspace': '',
     },
     dbutils=globals().get("dbutils"),
 )
