@@ -213,3 +213,26 @@ def test_credit_risk_in_one_workspace_with_the_workspace_registry(
     assert placed["tags"] == {"mlopsgen_stage_staging": good, "mlopsgen_stage_production": good}
     model_tags = client.get_registered_model(credit.name).tags
     assert model_tags["mlopsgen_previous_production"] == better
+
+
+@pytest.mark.parametrize("spec", ["minimal", "churn-batch"])
+def test_the_other_examples_promote_a_good_candidate_through_every_stage(
+    tmp_path: Path,
+    env: dict[str, str],
+    client: Any,
+    doubles: dict[str, MlflowDouble],
+    spec: str,
+) -> None:
+    """Every example spec is played once: its own training notebook, its own gates."""
+    from mlopsgen.spec.compile import compile_spec
+
+    compiled = compile_spec(SPECS / spec / "model.yaml").spec
+    assert compiled is not None
+    pipeline = Pipeline.of(spec, tmp_path, doubles[compiled.model.registry], env)
+    good = pipeline.train()
+    assert pipeline.release(good) == ""
+    aliases = aliases_or_stages(client, pipeline)["aliases"]
+    assert aliases == {**{stage: good for stage in pipeline.stages}, "champion": good}
+    tags = client.get_model_version(pipeline.name, good).tags
+    for stage in pipeline.stages:
+        assert tags[gate_tag(stage)] == "passed"
