@@ -89,6 +89,35 @@ def reserved_parameters(data: dict[str, Any]) -> Iterator[Finding]:
                 yield Finding((*path, key), "E322", msg, at="key")
 
 
+# JSON numbers are exact between -(2**53 - 1) and 2**53 - 1 (RFC 7493, I-JSON, section 2.2);
+# beyond that the job JSON and the tools reading it (and Python's float) disagree (issue 11).
+LARGEST_NUMBER = 2**53 - 1
+
+
+def number_range(data: dict[str, Any]) -> Iterator[Finding]:
+    for path, _, value in _scalars(data, (), None):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        # Infinities and NaN are E323's; comparing an int with a float is exact, never overflows.
+        if (isinstance(value, int) or math.isfinite(value)) and abs(value) > LARGEST_NUMBER:
+            msg = f"numbers must lie between -{LARGEST_NUMBER:,} and {LARGEST_NUMBER:,}"
+            yield Finding(path, "E332", msg)
+
+
+def approver_commas(data: dict[str, Any]) -> Iterator[Finding]:
+    """ManualValidation@1 splits `approvers` on commas: 'a@x, b@x' would be two approvers.
+    https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/manual-validation-v1"""
+    for i, stage in dict_items(data.get("stages")):
+        approvers = as_map(stage.get("approval")).get("approvers")
+        for j, who in enumerate(approvers if isinstance(approvers, list) else []):
+            if isinstance(who, str) and "," in who:
+                msg = (
+                    f"'{who}' contains a comma, which the approval task reads as two "
+                    "approvers; list each approver as its own item"
+                )
+                yield Finding(("stages", i, "approval", "approvers", j), "E333", msg)
+
+
 def finite_numbers(data: dict[str, Any]) -> Iterator[Finding]:
     """`.nan` and `.inf` are YAML numbers but cannot be written to JSON job definitions."""
     for path, _, value in _scalars(data, (), None):
