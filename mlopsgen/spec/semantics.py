@@ -196,6 +196,7 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     tag_rules.stage_count,
     tag_rules.gate_metrics_snapshot,
     value_rules.literal_secrets,
+    value_rules.secret_parameter_names,
     libraries,
     compute_kind,
     autoscale_range,
