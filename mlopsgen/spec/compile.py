@@ -78,11 +78,11 @@ def folder_reader(folder: Path) -> ReadFile:
             if not target.resolve().is_relative_to(real_folder):
                 raise OutsideFolder(relative)
             return target.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):
+            return None  # ValueError: a NUL in the name; no such file can exist
         except OSError as exc:
             if exc.errno == errno.ENAMETOOLONG:
-                return None  # no such file can exist
+                return None  # nor one with too long a name
             raise MlopsgenError(f"{target}: cannot read ({exc.strerror or exc})") from exc
 
     return read

@@ -31,13 +31,15 @@ _SURPRISING_NUMBER = re.compile(
     r"[-+]?(0[0-7_]+|0o[0-7_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)"
 )
 _LEADING_TAB = re.compile(r"^[ ]*\t", re.MULTILINE)
-# YAML 1.1 (and so libyaml) breaks lines at NEL, LINE and PARAGRAPH SEPARATOR; editors mostly
-# do not, so every line number after one would point at the wrong line (issue 11).
-_SEPARATOR = re.compile("[\u0085\u2028\u2029]")
+# YAML 1.1 (and so libyaml) breaks lines at NEL, LINE and PARAGRAPH SEPARATOR and at a lone
+# carriage return; editors mostly do not (or not all), so every line number after one would
+# point at another line than the one shown (issue 11). CRLF line ends are fine.
+_SEPARATOR = re.compile("[\u0085\u2028\u2029]|\r(?!\n)")
 # Far beyond any real spec (a few kB, nested ~6 deep), far below what costs a second or
 # Python's recursion limit (issue 11: a 561-byte alias bomb took 18 s and 380 MB).
 MAX_CHARS = 1_000_000
 MAX_DEPTH = 50
+MAX_EVENTS = 10_000  # parser events: one per key, value, list or mapping start and end
 # Tags a scalar may carry explicitly: the ones a plain value can resolve to anyway.
 _SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
@@ -122,7 +124,8 @@ def _text_problems(text: str) -> list[Finding]:
     if separator:
         msg = (
             f"character U+{ord(separator.group()):04X} is a line break to YAML but not to most "
-            "editors, so lines would be counted differently; remove it"
+            "editors, so lines would be counted differently; remove it (or end every line "
+            "with LF or CRLF)"
         )
         return [Finding((), "E011", msg, mark=_offset_mark(text, separator.start()))]
     return [_tab_problem(text, m.end() - 1) for m in _LEADING_TAB.finditer(text)]
@@ -130,13 +133,17 @@ def _text_problems(text: str) -> list[Finding]:
 
 def _event_problems(text: str) -> list[Finding]:
     """One walk over the parser's events, which never expand aliases (so a 'billion laughs'
-    document costs what its text costs): anchors, aliases, tags on collections, nesting depth.
+    document costs what its text costs): anchors, aliases, tags on collections, nesting depth,
+    number of values (composing and validating 100,000 of them would take seconds).
     A syntax error is left to the composer, which reports it with its context."""
     found: list[Finding] = []
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for count, event in enumerate(yaml.parse(text, Loader=_Loader)):
             found.extend(_event_problem(event))
+            if count > MAX_EVENTS:
+                msg = f"the spec holds more than {MAX_EVENTS:,} keys and values"
+                return [*found, Finding((), "E012", msg, mark=_mark(event.start_mark))]
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:

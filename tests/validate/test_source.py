@@ -119,6 +119,10 @@ def test_deep_nesting_and_size_are_bounded() -> None:
     assert codes_at("a: '" + "x" * 1_000_000 + "'\n") == [("E012", (1, 1))]
 
 
-@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"])
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\r"])
 def test_line_separators_are_refused_where_editors_show_them(char: str) -> None:
     assert codes_at(f"a: 1\n# note{char}more\nb: 2\n") == [("E011", (2, 7))]
+
+
+def test_crlf_line_ends_are_fine() -> None:
+    assert load("a: 1\r\nb: 2\r\n").data == {"a": 1, "b": 2}
