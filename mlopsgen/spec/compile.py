@@ -144,7 +144,7 @@ def _locate(found: Iterable[Finding], loaded: source.Source, file: str) -> tuple
     diagnostics = set()
     for item in found:
         line, column = mark_of(item, loaded.positions)
-        where = readable_path(item.path, loaded.data)
+        where = readable_path(item.path[:-1] if item.secret_key else item.path, loaded.data)
         message = _one_line(item.message)
         diagnostics.add(Diagnostic(Location(file, line, column), item.code, where, message))
     return tuple(sorted(diagnostics, key=Diagnostic.sort_key))

@@ -38,7 +38,7 @@ def secret_parameter_names(data: dict[str, Any]) -> Iterator[Finding]:
             kind = leaks.secret_kind(None, name)
             if kind:
                 msg = f"this parameter name looks like {kind}; {_KEEP_SECRETS}"
-                yield Finding((*path, name), "E314", msg, at="key")
+                yield Finding((*path, name), "E314", msg, at="key", secret_key=True)
 
 
 def _parameter_maps(data: dict[str, Any]) -> Iterator[tuple[DataPath, Any]]:
