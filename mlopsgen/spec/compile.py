@@ -7,18 +7,20 @@ Every layer adds located diagnostics; the spec is built only when there are no e
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
 from mlopsgen.spec import schema, semantics, source
 from mlopsgen.spec.diagnostics import Diagnostic, Location
-from mlopsgen.spec.file_rules import ReadFile
+from mlopsgen.spec.file_rules import OutsideFolder, ReadFile
 from mlopsgen.spec.findings import Finding, mark_of, readable_path
 
 SUPPORTED_API_VERSIONS = ("mlopsgen/v1",)
@@ -40,24 +42,47 @@ class CompileResult:
 def compile_spec(path: Path) -> CompileResult:
     """Read and compile the spec at `path` (as given on the command line)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise MlopsgenError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        raw = path.read_bytes()
     except OSError as exc:
         raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    return compile_text(text, path, read_file=folder_reader(path.parent), origin=repo_origin(path))
+    return compile_bytes(raw, path, read_file=folder_reader(path.parent), origin=repo_origin(path))
+
+
+def compile_bytes(
+    raw: bytes, path: Path, *, origin: Origin, read_file: ReadFile | None = None
+) -> CompileResult:
+    """Decode the spec as UTF-8 (E010 at the first byte that is not) and compile it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        msg = f"not UTF-8 text: byte 0x{raw[exc.start]:02X} ({exc.reason}); save the file as UTF-8"
+        where = Location(str(path), line, column)
+        diagnostic = Diagnostic(where, "E010", "", msg)
+        shown = raw.decode("utf-8", errors="replace")
+        return CompileResult(path=path, spec=None, diagnostics=(diagnostic,), text=shown)
+    return compile_text(text, path, read_file=read_file, origin=origin)
 
 
 def folder_reader(folder: Path) -> ReadFile:
-    """Read files relative to `folder`: their bytes, or None when there is no such file."""
+    """Read files relative to `folder`: their bytes, or None when there is no such file.
+    A path whose real location (symbolic links resolved) is outside `folder` raises
+    `OutsideFolder`, which the file rules report as E302."""
+    real_folder = folder.resolve()
 
     def read(relative: str) -> bytes | None:
         target = folder / relative
         try:
+            if not target.resolve().is_relative_to(real_folder):
+                raise OutsideFolder(relative)
             return target.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):
+            return None  # ValueError: a NUL in the name; no such file can exist
         except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                return None  # nor one with too long a name
             raise MlopsgenError(f"{target}: cannot read ({exc.strerror or exc})") from exc
 
     return read
@@ -88,11 +113,25 @@ def compile_text(
                 f for f in schema.validate(data, loaded.positions) if f.path not in reported
             )
             found.extend(semantics.check(data, exists, read_file))
+    found.extend(_origin_problems(origin))
     diagnostics = _locate(found, loaded, str(path))
     spec = None
     if data is not None and not any(d.severity == "error" for d in diagnostics):
         spec = build_spec(data, origin)
     return CompileResult(path=path, spec=spec, diagnostics=diagnostics, text=text)
+
+
+def _origin_problems(origin: Origin) -> Iterator[Finding]:
+    """The spec's own path is written into azure-pipelines.yml (trigger paths, working
+    folders), where Azure DevOps would expand `$(`: reported here, at the top of the spec,
+    rather than by the renderer (issue 11)."""
+    macro = MACRO_SYNTAX.search(origin.spec_path)
+    if macro:
+        msg = (
+            f"the spec's path '{origin.spec_path}' contains '{macro.group()}', Azure Pipelines "
+            "macro syntax the generated pipeline would expand; rename the folder"
+        )
+        yield Finding((), "E320", msg, mark=(1, 1))
 
 
 def _exists_by_reading(read_file: ReadFile | None) -> Callable[[str], bool]:
@@ -105,7 +144,7 @@ def _locate(found: Iterable[Finding], loaded: source.Source, file: str) -> tuple
     diagnostics = set()
     for item in found:
         line, column = mark_of(item, loaded.positions)
-        where = readable_path(item.path, loaded.data)
+        where = readable_path(item.path[:-1] if item.secret_key else item.path, loaded.data)
         message = _one_line(item.message)
         diagnostics.add(Diagnostic(Location(file, line, column), item.code, where, message))
     return tuple(sorted(diagnostics, key=Diagnostic.sort_key))

@@ -19,6 +19,12 @@ from mlopsgen.spec import scoring_request
 from mlopsgen.spec.findings import DataPath, Finding
 from mlopsgen.spec.shape import as_map, text
 
+
+class OutsideFolder(Exception):
+    """Raised by a reader when a path inside the spec folder resolves outside it (a symbolic
+    link): the file rules turn it into E302, as for `../x` (issue 11)."""
+
+
 # A path relative to the spec folder -> the file's bytes, or None when there is no such file.
 ReadFile = Callable[[str], bytes | None]
 FileExists = Callable[[str], bool]
@@ -71,7 +77,18 @@ def _file_finding(path: DataPath, value: str, exists: FileExists) -> Iterator[Fi
     if path == NOTEBOOK and normal in GENERATED_NOTEBOOKS:
         msg = f"'{value}' is a file mlopsgen generates; keep your notebook under another name"
         yield Finding(path, "E304", msg)
-    elif not exists(normal):
+    else:
+        yield from _missing(path, value, normal, exists)
+
+
+def _missing(path: DataPath, value: str, normal: str, exists: FileExists) -> Iterator[Finding]:
+    try:
+        found = exists(normal)
+    except OutsideFolder:
+        msg = f"'{value}' is a symbolic link to a file outside the folder of model.yaml"
+        yield Finding(path, "E302", msg)
+        return
+    if not found:
         yield Finding(path, "E303", f"file not found: '{value}' (relative to model.yaml's folder)")
 
 

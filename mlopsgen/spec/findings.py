@@ -25,13 +25,16 @@ class Position(NamedTuple):
 
 class Finding(NamedTuple):
     """One problem. `at` says whether to point at the key or the value of `path`;
-    `mark` overrides both (YAML-level problems know their exact place)."""
+    `mark` overrides both (YAML-level problems know their exact place). `secret_key`: the
+    path's last key is itself the secret, so the printed path stops at its parent (a
+    diagnostic printed in a CI log must not leak it again)."""
 
     path: DataPath
     code: str
     message: str
     at: Literal["key", "value"] = "value"
     mark: Mark | None = None
+    secret_key: bool = False
 
 
 def mark_of(finding: Finding, positions: Mapping[DataPath, Position]) -> Mark:

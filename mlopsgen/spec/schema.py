@@ -253,10 +253,19 @@ def _pattern_message(error: ValidationError) -> str:
     return f"'{error.instance}' {reason}"
 
 
+def _short_number(value: object) -> str:
+    """A 300-digit number is shown by its ends and length, not in full (issue 11)."""
+    text = str(value)
+    digits = text.lstrip("-")
+    if len(text) <= 40 or not digits.isdigit():
+        return text
+    return f"{text[:12]}...{text[-4:]} ({len(digits)} digits)"
+
+
 def _limit_message(error: ValidationError) -> str:
     kind, limit = error.validator, _wanted(error)
     if kind in _RANGE:
-        return f"must be {_RANGE[kind]} {limit}, got {error.instance}"
+        return f"must be {_RANGE[kind]} {limit}, got {_short_number(error.instance)}"
     if kind == "minItems":
         return "must not be empty" if limit == 1 else f"must have at least {limit} items"
     if kind == "minLength":

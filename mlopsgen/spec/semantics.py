@@ -80,13 +80,15 @@ def timezone_rules(data: dict[str, Any]) -> Iterator[Finding]:
 
 @lru_cache(maxsize=256)
 def _known_zone(zone: str) -> bool:
-    if not _TIMEZONE.fullmatch(zone) or zone in _NOT_JAVA_ZONES:
+    # The longest IANA name has 32 characters (America/Argentina/ComodRivadavia); a longer one
+    # would only reach the file system as "File name too long" (issue 11).
+    if len(zone) > 64 or not _TIMEZONE.fullmatch(zone) or zone in _NOT_JAVA_ZONES:
         return False
     import zoneinfo
 
     try:
         zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Europe` is a folder
         return False
     return True
 
@@ -194,6 +196,7 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     tag_rules.stage_count,
     tag_rules.gate_metrics_snapshot,
     value_rules.literal_secrets,
+    value_rules.secret_parameter_names,
     libraries,
     compute_kind,
     autoscale_range,
@@ -201,4 +204,6 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     value_rules.pipeline_strings,
     value_rules.reserved_parameters,
     value_rules.finite_numbers,
+    value_rules.number_range,
+    value_rules.approver_commas,
 )

@@ -9,6 +9,7 @@ reads `on` as true and `010` as 8; a message must show `on`, not `True`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,19 @@ _SURPRISING_NUMBER = re.compile(
     r"[-+]?(0[0-7_]+|0o[0-7_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)"
 )
 _LEADING_TAB = re.compile(r"^[ ]*\t", re.MULTILINE)
+# YAML 1.1 (and so libyaml) breaks lines at NEL, LINE and PARAGRAPH SEPARATOR and at a lone
+# carriage return; editors mostly do not (or not all), so every line number after one would
+# point at another line than the one shown (issue 11). CRLF line ends are fine.
+_SEPARATOR = re.compile("[\u0085\u2028\u2029]|\r(?!\n)")
+# Far beyond any real spec (a few kB, nested ~6 deep), far below what costs a second or
+# Python's recursion limit (issue 11: a 561-byte alias bomb took 18 s and 380 MB).
+MAX_CHARS = 1_000_000
+MAX_DEPTH = 50
+MAX_EVENTS = 10_000  # parser events: one per key, value, list or mapping start and end
+# Tags a scalar may carry explicitly: the ones a plain value can resolve to anyway.
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
+)
 
 
 @dataclass(frozen=True)
@@ -45,9 +59,12 @@ def _mark(m: Any) -> Mark:  # yaml.Mark, or libyaml's own Mark class
 
 def load(text: str) -> Source:
     """Parse `text`; never raises for bad input, every problem comes back located."""
-    tabs = [_tab_problem(text, m.end() - 1) for m in _LEADING_TAB.finditer(text)]
-    if tabs:
-        return Source(None, {}, tuple(tabs))
+    early = _text_problems(text)
+    if early:
+        return Source(None, {}, tuple(early))
+    scanned = _event_problems(text)
+    if any(f.code in ("E004", "E012") for f in scanned):
+        return Source(None, {}, tuple(scanned))  # never expand aliases nor build deep trees
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -67,8 +84,7 @@ def load(text: str) -> Source:
         msg = f"the spec must be a mapping of keys to values, not a {_node_kind(node)}"
         return Source(None, {}, (Finding((), "E006", msg, mark=_mark(node.start_mark)),))
     builder = _Builder()
-    if "&" in text:  # an alias needs an anchor, so only then walk the events again
-        builder.problems.extend(_anchor_problems(text))
+    builder.problems.extend(scanned)
     data = builder.build(node, (), None)
     return Source(data, builder.positions, tuple(builder.problems))
 
@@ -99,21 +115,74 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> Finding:
     return Finding((), "E001", f"YAML syntax error: {problem}{suffix}", mark=where)
 
 
-def _anchor_problems(text: str) -> list[Finding]:
-    """Anchors and aliases let one value stand for another: refused, so what you read is it."""
+def _text_problems(text: str) -> list[Finding]:
+    """Checks on the raw text, before any parsing: size, line separators, tabs."""
+    if len(text) > MAX_CHARS or len(text.encode("utf-8", "surrogatepass")) > MAX_CHARS:
+        msg = f"the spec is larger than {MAX_CHARS:,} bytes; a model spec is a few kilobytes"
+        return [Finding((), "E012", msg, mark=(1, 1))]
+    separator = _SEPARATOR.search(text)
+    if separator:
+        msg = (
+            f"character U+{ord(separator.group()):04X} is a line break to YAML but not to most "
+            "editors, so lines would be counted differently; remove it (or end every line "
+            "with LF or CRLF)"
+        )
+        return [Finding((), "E011", msg, mark=_offset_mark(text, separator.start()))]
+    return [_tab_problem(text, m.end() - 1) for m in _LEADING_TAB.finditer(text)]
+
+
+def _event_problems(text: str) -> list[Finding]:
+    """One walk over the parser's events, which never expand aliases (so a 'billion laughs'
+    document costs what its text costs): anchors, aliases, tags on collections, nesting depth,
+    number of values (composing and validating 100,000 of them would take seconds).
+    A syntax error is left to the composer, which reports it with its context."""
     found: list[Finding] = []
+    depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            anchor = getattr(event, "anchor", None)
-            if isinstance(event, yaml.AliasEvent):
-                msg = f"alias '*{anchor}' is not allowed; write the value out in full"
-                found.append(Finding((), "E004", msg, mark=_mark(event.start_mark)))
-            elif anchor:
-                msg = f"anchor '&{anchor}' is not allowed; write values out in full"
-                found.append(Finding((), "E004", msg, mark=_mark(event.start_mark)))
-    except yaml.YAMLError:  # already reported by the composer
-        pass
+        for count, event in enumerate(yaml.parse(text, Loader=_Loader)):
+            found.extend(_event_problem(event))
+            if count > MAX_EVENTS:
+                msg = f"the spec holds more than {MAX_EVENTS:,} keys and values"
+                return [*found, Finding((), "E012", msg, mark=_mark(event.start_mark))]
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    msg = f"values are nested more than {MAX_DEPTH} levels deep"
+                    return [*found, Finding((), "E012", msg, mark=_mark(event.start_mark))]
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return []
     return found
+
+
+def _event_problem(event: yaml.Event) -> Iterator[Finding]:
+    """Anchors and aliases let one value stand for another: refused, so what you read is it."""
+    anchor = getattr(event, "anchor", None)
+    where = _mark(event.start_mark)
+    if isinstance(event, yaml.AliasEvent):
+        msg = f"alias '*{anchor}' is not allowed; write the value out in full"
+        yield Finding((), "E004", msg, mark=where)
+    elif anchor:
+        msg = f"anchor '&{anchor}' is not allowed; write values out in full"
+        yield Finding((), "E004", msg, mark=where)
+    tag = getattr(event, "tag", None)
+    if isinstance(event, yaml.CollectionStartEvent) and tag is not None:
+        msg = f"YAML tag '{_shown_tag(tag)}' is not allowed; remove it"
+        yield Finding((), "E008", msg, mark=where)
+
+
+_KINDS = {
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:null": "null",
+}
+
+
+def _shown_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _node_kind(node: yaml.Node) -> str:
@@ -176,9 +245,23 @@ class _Builder:
             self.problems.append(Finding(path, "E007", msg))
             return value
         constructor = _constructor.yaml_constructors.get(tag)
-        if constructor is None:  # an explicit tag such as !!binary or !custom
-            shown = tag.replace("tag:yaml.org,2002:", "!!")
-            msg = f"YAML tag '{shown}' is not allowed; remove it"
+        if constructor is None or tag not in _SCALAR_TAGS:  # !!binary, !!set, !custom...
+            msg = f"YAML tag '{_shown_tag(tag)}' is not allowed; remove it"
             self.problems.append(Finding(path, "E008", msg))
             return node.value
-        return constructor(_constructor, node)
+        try:
+            return constructor(_constructor, node)
+        except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+            self.problems.append(Finding(path, "E009", _unreadable(node, exc)))
+            return node.value
+
+
+def _unreadable(node: yaml.ScalarNode, exc: Exception) -> str:
+    """`2024-02-30` (a date to YAML), `!!int abc`, an integer of 5,000 digits..."""
+    kind = _KINDS.get(node.tag, _shown_tag(node.tag))
+    shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+    reason = f" ({str(exc).split(':')[0]})" if isinstance(exc, ValueError) else ""
+    return (
+        f"YAML reads '{shown}' as {kind} but it is not a valid one{reason}; "
+        f'write a valid one, or quote it ("...") if it is text'
+    )

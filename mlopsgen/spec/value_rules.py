@@ -17,16 +17,34 @@ _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
 
+_KEEP_SECRETS = (
+    "never put secrets in model.yaml: keep them in a Databricks secret scope (pass "
+    "'{{secrets/<scope>/<key>}}') or an Azure DevOps variable group"
+)
+
+
 def literal_secrets(data: dict[str, Any]) -> Iterator[Finding]:
     for path, key, value in _scalars(data, (), None):
         kind = leaks.secret_kind(key, value) if isinstance(value, str) else None
         if kind:
-            msg = (
-                f"this looks like {kind}; never put secrets in model.yaml: keep them in a "
-                "Databricks secret scope (pass '{{secrets/<scope>/<key>}}') or an Azure DevOps "
-                "variable group"
-            )
-            yield Finding(path, "E314", msg)
+            yield Finding(path, "E314", f"this looks like {kind}; {_KEEP_SECRETS}")
+
+
+def secret_parameter_names(data: dict[str, Any]) -> Iterator[Finding]:
+    """Parameter names land in the job JSON and the notebook's widgets like their values do
+    (issue 11: a token pasted as a name was never looked at)."""
+    for path, parameters in _parameter_maps(data):
+        for name in as_map(parameters):
+            kind = leaks.secret_kind(None, name)
+            if kind:
+                msg = f"this parameter name looks like {kind}; {_KEEP_SECRETS}"
+                yield Finding((*path, name), "E314", msg, at="key", secret_key=True)
+
+
+def _parameter_maps(data: dict[str, Any]) -> Iterator[tuple[DataPath, Any]]:
+    training = as_map(data.get("training"))
+    yield ("training", "parameters"), training.get("parameters")
+    yield ("training", "pr_check", "parameters"), as_map(training.get("pr_check")).get("parameters")
 
 
 def _scalars(
@@ -76,17 +94,40 @@ def _pipeline_fields(data: dict[str, Any]) -> Iterator[tuple[DataPath, str, bool
 
 
 def reserved_parameters(data: dict[str, Any]) -> Iterator[Finding]:
-    training = as_map(data.get("training"))
-    sources = (("training", "parameters"), ("training", "pr_check", "parameters"))
-    for path, parameters in zip(
-        sources,
-        (training.get("parameters"), as_map(training.get("pr_check")).get("parameters")),
-        strict=True,
-    ):
+    for path, parameters in _parameter_maps(data):
         for key in as_map(parameters):
             if key.startswith("mlopsgen_"):
                 msg = "names starting with 'mlopsgen_' are reserved for mlopsgen's own parameters"
                 yield Finding((*path, key), "E322", msg, at="key")
+
+
+# JSON numbers are exact between -(2**53 - 1) and 2**53 - 1 (RFC 7493, I-JSON, section 2.2);
+# beyond that the job JSON and the tools reading it (and Python's float) disagree (issue 11).
+LARGEST_NUMBER = 2**53 - 1
+
+
+def number_range(data: dict[str, Any]) -> Iterator[Finding]:
+    for path, _, value in _scalars(data, (), None):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        # Infinities and NaN are E323's; comparing an int with a float is exact, never overflows.
+        if (isinstance(value, int) or math.isfinite(value)) and abs(value) > LARGEST_NUMBER:
+            msg = f"numbers must lie between -{LARGEST_NUMBER:,} and {LARGEST_NUMBER:,}"
+            yield Finding(path, "E332", msg)
+
+
+def approver_commas(data: dict[str, Any]) -> Iterator[Finding]:
+    """ManualValidation@1 splits `approvers` on commas: 'a@x, b@x' would be two approvers.
+    https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/manual-validation-v1"""
+    for i, stage in dict_items(data.get("stages")):
+        approvers = as_map(stage.get("approval")).get("approvers")
+        for j, who in enumerate(approvers if isinstance(approvers, list) else []):
+            if isinstance(who, str) and "," in who:
+                msg = (
+                    f"'{who}' contains a comma, which the approval task reads as two "
+                    "approvers; list each approver as its own item"
+                )
+                yield Finding(("stages", i, "approval", "approvers", j), "E333", msg)
 
 
 def finite_numbers(data: dict[str, Any]) -> Iterator[Finding]:

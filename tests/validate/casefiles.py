@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mlopsgen import report
 from mlopsgen.model import Origin
-from mlopsgen.spec.compile import compile_text, folder_reader
+from mlopsgen.spec.compile import compile_bytes, folder_reader
 
 CASES_DIR = Path(__file__).parent / "cases" / "invalid"
 
@@ -21,9 +21,8 @@ def case_dirs() -> list[Path]:
 
 def diagnostics_text(case: Path) -> str:
     """Compile the case as `model.yaml` (the name its expected text uses)."""
-    text = (case / "model.yaml").read_text(encoding="utf-8")
-    result = compile_text(
-        text,
+    result = compile_bytes(
+        (case / "model.yaml").read_bytes(),
         Path("model.yaml"),
         read_file=folder_reader(case),
         origin=Origin(spec_path="model.yaml", spec_dir="."),

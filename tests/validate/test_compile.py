@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from mlopsgen import layout, model
-from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin
 from mlopsgen.spec.compile import compile_spec, compile_text, repo_origin
 
@@ -72,11 +69,16 @@ def test_file_path_is_printed_as_given(tmp_path: Path) -> None:
     assert [d.location.file for d in result.diagnostics] == [str(spec)]
 
 
-def test_unreadable_spec_is_one_line_error(tmp_path: Path) -> None:
+def test_non_utf8_spec_is_located_at_the_first_bad_byte(tmp_path: Path) -> None:
     spec = tmp_path / "model.yaml"
-    spec.write_bytes(b"name: \xff\xfe\n")
-    with pytest.raises(MlopsgenError, match="not UTF-8"):
-        compile_spec(spec)
+    spec.write_bytes(b"apiVersion: mlopsgen/v1\nname: d\xc3\xa9mo \xff\xfe\n")
+    (diagnostic,) = compile_spec(spec).diagnostics
+    assert (diagnostic.code, diagnostic.location.line, diagnostic.location.column) == (
+        "E010",
+        2,
+        12,  # 'é' is one column however many bytes it takes
+    )
+    assert "0xFF" in diagnostic.message
 
 
 def test_repo_origin_uses_enclosing_git_root(tmp_path: Path) -> None:
@@ -96,4 +98,13 @@ def test_api_version_is_the_only_error_when_wrong() -> None:
     assert [d.format() for d in result.diagnostics] == [
         "m.yaml:1:13: error[E100]: apiVersion: unsupported version 'v1'; "
         "supported versions: mlopsgen/v1"
+    ]
+
+
+def test_macro_syntax_in_the_spec_path_is_reported_at_the_top() -> None:
+    """The renderer writes the spec's path into azure-pipelines.yml; validate says so first."""
+    origin = Origin("ml/$(team)/model.yaml", "ml/$(team)")
+    result = compile_text(MINIMAL, Path("m.yaml"), file_exists=lambda _: True, origin=origin)
+    assert [(d.code, d.location.line, d.location.column) for d in result.diagnostics] == [
+        ("E320", 1, 1)
     ]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import time
+
+import pytest
 
 from mlopsgen.spec.findings import Position
 from mlopsgen.spec.source import load
@@ -68,6 +71,58 @@ def test_documents_and_roots() -> None:
 def test_syntax_errors_and_tags() -> None:
     assert codes_at("a: [1, 2\n") == [("E001", (2, 1))]
     tagged = load("a: !!binary aGVsbG8=\nb: !custom x\n")
-    assert tagged.data == {"a": b"hello", "b": "x"}
-    assert [(p.code, p.path) for p in tagged.problems] == [("E008", ("b",))]
+    assert tagged.data == {"a": "aGVsbG8=", "b": "x"}  # no field takes bytes
+    assert [(p.code, p.path) for p in tagged.problems] == [("E008", ("a",)), ("E008", ("b",))]
     assert codes_at("? [a]\n: 1\n") == [("E008", (1, 3))]
+
+
+def test_tags_on_collections_are_refused() -> None:
+    assert codes_at("a: !!map {b: 1}\nc: !!seq [1]\nd: !x {e: 1}\n") == [
+        ("E008", (1, 4)),
+        ("E008", (2, 4)),
+        ("E008", (3, 4)),
+    ]
+    assert codes_at("a: !!set {b: null}\n") == [("E008", (1, 4))]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-02-30",  # a date to YAML 1.1, but not a real one
+        "!!int abc",
+        "!!float abc",
+        "!!bool maybe",
+        "!!timestamp abc",
+        "1" * 4301,  # beyond Python's int-str conversion limit
+    ],
+)
+def test_values_yaml_cannot_construct_are_refused(value: str) -> None:
+    loaded = load(f"a: {value}\n")
+    assert [(p.code, p.path) for p in loaded.problems] == [("E009", ("a",))]
+    assert loaded.positions[("a",)].value == (1, 4)
+
+
+def test_aliases_are_refused_before_expansion() -> None:
+    rows = [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 12)]
+    bomb = "l0: &l0 [x]\n" + "\n".join(rows) + "\n"
+    started = time.perf_counter()
+    problems = load(bomb).problems
+    assert time.perf_counter() - started < 1  # expanded, this is 9**11 items
+    assert {p.code for p in problems} == {"E004"}
+    assert codes_at("a: &a [*a]\n") == [("E004", (1, 4)), ("E004", (1, 8))]
+
+
+def test_deep_nesting_and_size_are_bounded() -> None:
+    deep = "a: " + "[" * 999 + "]" * 999 + "\n"
+    assert codes_at(deep) == [("E012", (1, 53))]  # the 51st level: the root is the first
+    assert codes_at("a: " + "[" * 49 + "]" * 49 + "\n") == []
+    assert codes_at("a: '" + "x" * 1_000_000 + "'\n") == [("E012", (1, 1))]
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\r"])
+def test_line_separators_are_refused_where_editors_show_them(char: str) -> None:
+    assert codes_at(f"a: 1\n# note{char}more\nb: 2\n") == [("E011", (2, 7))]
+
+
+def test_crlf_line_ends_are_fine() -> None:
+    assert load("a: 1\r\nb: 2\r\n").data == {"a": 1, "b": 2}
