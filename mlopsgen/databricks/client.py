@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # The SDK retries 429/503 and connection errors for this long (its default is 300 s).
 RETRY_TIMEOUT_ENV = "MLOPSGEN_RETRY_TIMEOUT_SECONDS"
+# How long one HTTP request may take before the SDK gives up on it and retries (default 60 s).
+HTTP_TIMEOUT_ENV = "MLOPSGEN_HTTP_TIMEOUT_SECONDS"
 # Reads (idempotent) are also tried again after what the SDK does not retry: a 500 or 504,
 # a gateway's HTML page, a body that is not JSON. Writes are not (see deploy and run).
 READ_ATTEMPTS = 4
@@ -97,8 +99,11 @@ def connect(host: str) -> WorkspaceClient:
     clean_credentials()
     raw = os.environ.get(RETRY_TIMEOUT_ENV)
     retry = _positive_int(RETRY_TIMEOUT_ENV, raw) if raw else None  # None: the SDK's default
+    raw_http = os.environ.get(HTTP_TIMEOUT_ENV)
+    http = _positive_int(HTTP_TIMEOUT_ENV, raw_http) if raw_http else None
     with api_errors(host, "authenticating"):
-        return WorkspaceClient(config=Config(host=host, retry_timeout_seconds=retry))
+        config = Config(host=host, retry_timeout_seconds=retry, http_timeout_seconds=http)
+        return WorkspaceClient(config=config)
 
 
 def _positive_int(name: str, value: str) -> int:

@@ -134,3 +134,15 @@ def test_two_deploys_at_once_leave_one_job_each(fake: FakeDatabricks, spec: Path
         outputs = [p.communicate(timeout=120)[0] for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outputs
         assert_one_job_each(fake)
+
+
+def test_a_slow_answer_to_create_leaves_one_job(
+    fake: FakeDatabricks, cli: Cli, spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer comes after the SDK stopped waiting: it sends the create again."""
+    monkeypatch.setenv("MLOPSGEN_HTTP_TIMEOUT_SECONDS", "1")
+    fake.fail_next(CREATE, 200, after_commit=True, delay=2.5)
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    assert len(fake.calls("POST", CREATE)) == len(JOBS) + 1  # the SDK did send it again
+    assert_one_job_each(fake)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,15 @@ from fakes.errors import ApiError
 TOKEN = "test-token"
 RESET = 0  # fail_next(status=RESET): close the connection without answering
 HTML = "__html__"  # a body with this key is sent as that HTML page
+
+
+DELAY_HEADER = "X-Fake-Delay"
+
+
+class _Slow(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 class _Raw(Exception):
@@ -78,6 +88,7 @@ class _Failure:
     message: str
     after_commit: bool = False
     html: bool = False  # answer a gateway's HTML page instead of a JSON error
+    delay: float = 0.0  # with status 200: answer normally, but this many seconds late
 
 
 @dataclass
@@ -163,13 +174,16 @@ class FakeDatabricks:
         message: str = "injected failure",
         after_commit: bool = False,
         html: bool = False,
+        delay: float = 0.0,
     ) -> None:
         """The next `times` requests to `path` (any method unless given) answer `status`
         (RESET: no answer at all; 200: a success whose body is not what the API promises;
         `html`: a gateway's HTML page); with `after_commit` the request takes effect first."""
         with self._lock:
             self._failures.append(
-                _Failure(method, path, status, times, retry_after, message, after_commit, html)
+                _Failure(
+                    method, path, status, times, retry_after, message, after_commit, html, delay
+                )
             )
 
     def before_next(self, method: str, path: str, action: Callable[[], None]) -> None:
@@ -225,7 +239,10 @@ class FakeDatabricks:
                 if isinstance(body, str):
                     raise ApiError(400, "MALFORMED_REQUEST", "Invalid JSON given in the body.")
                 answer = self._route(method, path, query, body or {})
-                self._inject(method, path, after_commit=True)
+                try:
+                    self._inject(method, path, after_commit=True)
+                except _Slow as slow:  # the answer comes, but late (the handler waits)
+                    return 200, answer, {DELAY_HEADER: str(slow.seconds)}
                 return 200, answer, {}
             except ApiError as err:
                 return err.status, err.body(), err.headers()
@@ -248,6 +265,8 @@ class FakeDatabricks:
             if failure.html:
                 page = f"<html><body><h1>{failure.status} Bad Gateway</h1></body></html>"
                 raise _Raw(failure.status, {HTML: page})
+            if failure.status == 200 and failure.delay:
+                raise _Slow(failure.delay)
             if failure.status == 200:
                 raise _Raw(200, {"unexpected": "a body of the wrong shape"})
             code = _ERROR_CODES.get(failure.status, "UNKNOWN")
@@ -278,6 +297,9 @@ def _handler_for(fake: FakeDatabricks) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, body, extra = fake.handle(self.command, self.path, headers, raw)
+            delay = float(extra.pop(DELAY_HEADER, 0))
+            if delay:
+                time.sleep(delay)  # outside the fake's lock: other requests go on meanwhile
             if status == RESET:  # the connection drops: the client sees no answer at all
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
