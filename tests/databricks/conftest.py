@@ -49,3 +49,12 @@ def cli(fake: FakeDatabricks, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def deployed(fake: FakeDatabricks, cli: Cli, spec: Path) -> Path:
+    """The example spec deployed to its staging workspace; the request log starts empty."""
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    fake.clear_requests()
+    return spec

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
 from typer.testing import Result
@@ -36,13 +35,6 @@ def test_neutralise_breaks_every_prefix_and_keeps_the_text_readable() -> None:
     assert commands_in(neutralise(HOSTILE)) == []
     assert neutralise(HOSTILE).replace("\\", "") == HOSTILE
     assert neutralise("## heading and [brackets]") == "## heading and [brackets]"
-
-
-@pytest.fixture
-def deployed(cli: Cli, spec: Path) -> Path:
-    result = cli("deploy", spec, "--stage", "staging")
-    assert result.exit_code == 0, result.output
-    return spec
 
 
 def test_a_same_named_job_with_a_hostile_identity_tag(

@@ -20,14 +20,6 @@ VSO = "##vso[task.setvariable variable=model_version;isOutput=true]"
 VERSION_3 = {"candidate": json.dumps({"model_version": "3"})}
 
 
-@pytest.fixture
-def deployed(fake: FakeDatabricks, cli: Cli, spec: Path) -> Path:
-    result = cli("deploy", spec, "--stage", "staging")
-    assert result.exit_code == 0, result.output
-    fake.clear_requests()
-    return spec
-
-
 def test_train_success_publishes_the_model_version(
     fake: FakeDatabricks, cli: Cli, deployed: Path
 ) -> None:

@@ -23,14 +23,6 @@ RUN_NOW = "/api/2.2/jobs/run-now"
 VERSION_3 = {"candidate": json.dumps({"model_version": "3"})}
 
 
-@pytest.fixture
-def deployed(fake: FakeDatabricks, cli: Cli, spec: Path) -> Path:
-    result = cli("deploy", spec, "--stage", "staging")
-    assert result.exit_code == 0, result.output
-    fake.clear_requests()
-    return spec
-
-
 @pytest.mark.parametrize(("status", "html"), [(500, False), (502, True), (RESET, False)])
 def test_a_glitch_while_following_is_tried_again(
     fake: FakeDatabricks, cli: Cli, deployed: Path, status: int, html: bool

@@ -27,15 +27,7 @@ from mlopsgen.runtime.errors import ExplainedClient
 from mlopsgen.runtime.metrics import write_snapshot
 from mlopsgen.runtime.registry import Registry
 from runtime.inprocess import Tasks
-from runtime.support import (
-    EXAMPLE_SPEC,
-    base_env,
-    free_port,
-    render_tree,
-    start_group,
-    stop_group,
-    wait_for_http,
-)
+from runtime.support import EXAMPLE_SPEC, base_env, mlflow_server_at, render_tree
 
 SOURCE_MODEL = "wine_quality_source"
 _MODELS = itertools.count()
@@ -45,21 +37,8 @@ GATE_METRICS = ("r2", "rmse")
 
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("mlflow")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "mlflow", "server",
-        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-        "--default-artifact-root", str(root / "artifacts"),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-    ]  # fmt: skip
-    process = start_group(command, root / "server.log", base_env(url))
-    try:
-        wait_for_http(f"{url}/health", process, root / "server.log", timeout=90)
+    with mlflow_server_at(tmp_path_factory.mktemp("mlflow")) as url:
         yield url
-    finally:
-        stop_group(process)
 
 
 @pytest.fixture(scope="session")

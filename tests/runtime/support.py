@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,26 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@contextlib.contextmanager
+def mlflow_server_at(root: Path) -> Iterator[str]:
+    """A real `mlflow server` (SQLite store, local artifacts, a free loopback port) in its
+    own process group, stopped when the block ends; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "mlflow", "server",
+        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+        "--default-artifact-root", str(root / "artifacts"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    process = start_group(command, root / "server.log", base_env(url))
+    try:
+        wait_for_http(f"{url}/health", process, root / "server.log", timeout=90)
+        yield url
+    finally:
+        stop_group(process)
 
 
 def base_env(tracking_uri: str) -> dict[str, str]:
