@@ -159,6 +159,20 @@ class Serving:
 
 
 @dataclass(frozen=True)
+class PackageSource:
+    """Where the pipeline installs mlopsgen from (issue 10): exactly one is set."""
+
+    feed: str | None  # an Azure Artifacts feed, "feed" or "project/feed"
+    wheels: str | None  # a repository folder (POSIX, relative to the root) with the wheel
+    index_url: str | None  # a private https index
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    package: PackageSource
+
+
+@dataclass(frozen=True)
 class Spec:
     api_version: str
     name: str
@@ -169,6 +183,7 @@ class Spec:
     schedule: Schedule | None
     stages: tuple[Stage, ...]
     serving: Serving | None
+    pipeline: Pipeline
     origin: Origin
 
     def stage(self, name: str) -> Stage:
@@ -200,7 +215,19 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
             for i, s in enumerate(stages)
         ),
         serving=serving,
+        pipeline=_pipeline(_defaulted(data["pipeline"], "pipeline")),
         origin=origin,
+    )
+
+
+def _pipeline(p: Mapping[str, Any]) -> Pipeline:
+    package = p["package"]  # the schema's default when omitted; validate allows one key
+    return Pipeline(
+        package=PackageSource(
+            feed=package.get("feed"),
+            wheels=package.get("wheels"),
+            index_url=package.get("index_url"),
+        )
     )
 
 

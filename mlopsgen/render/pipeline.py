@@ -9,6 +9,7 @@ defence for values that do not come from the spec (its path).
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from mlopsgen import __version__, layout
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.layout import JobKind
-from mlopsgen.model import Approval, Spec, Stage
+from mlopsgen.model import Approval, PackageSource, Spec, Stage
 from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
@@ -30,6 +31,40 @@ _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # A custom stage condition replaces succeeded(), which also meant "not canceled": without
 # this a deploy stage whose predecessor succeeded would still start after a cancel.
 _NOT_CANCELED = "not(canceled())"
+
+
+@dataclass(frozen=True)
+class Install:
+    """How each job installs mlopsgen: this version, from the spec's package source."""
+
+    version: str
+    python_version: str
+    feed: str | None
+    index_url: str | None
+    wheel: str | None  # the wheel file, relative to the repository root
+
+    @property
+    def requirement(self) -> str:
+        return f"mlopsgen[databricks]=={self.version}"
+
+
+def wheel_name(version: str) -> str:
+    """The pure-Python wheel `python -m build --wheel` writes (name, version, py3-none-any)."""
+    return f"mlopsgen-{version}-py3-none-any.whl"
+
+
+def _install(package: PackageSource) -> Install:
+    wheel = None
+    if package.wheels is not None:
+        folder = _refuse_macros("pipeline.package.wheels", package.wheels)
+        wheel = posixpath.join(posixpath.normpath(folder), wheel_name(__version__))
+        wheel = wheel.removeprefix("./")
+    for label, value in (
+        ("pipeline.package.feed", package.feed),
+        ("pipeline.package.index_url", package.index_url),
+    ):
+        _refuse_macros(label, value or "")
+    return Install(__version__, PYTHON_VERSION, package.feed, package.index_url, wheel)
 
 
 @dataclass(frozen=True)
@@ -144,7 +179,7 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
         {
             "header": header_lines(spec),
             "version": __version__,
-            "python_version": PYTHON_VERSION,
+            "install": _install(spec.pipeline.package),
             "spec": spec,
             "spec_path": origin.spec_path,
             "spec_dir": origin.spec_dir if origin.spec_dir != "." else None,

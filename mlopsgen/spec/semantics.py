@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from mlopsgen.spec import cron, file_rules, serving_rules, tag_rules, value_rules
+from mlopsgen.spec import (
+    cron,
+    file_rules,
+    pipeline_rules,
+    serving_rules,
+    tag_rules,
+    value_rules,
+)
 from mlopsgen.spec.file_rules import FileExists, ReadFile
 from mlopsgen.spec.findings import Finding
 from mlopsgen.spec.shape import as_map, dict_items, number, text
@@ -201,4 +208,5 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     value_rules.pipeline_strings,
     value_rules.reserved_parameters,
     value_rules.finite_numbers,
+    *pipeline_rules.RULES,
 )
