@@ -33,6 +33,14 @@ _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 _NOT_CANCELED = "not(canceled())"
 
 
+def _succeeded(dependency: str) -> str:
+    """A dependency that succeeded, also with warnings: a custom condition comparing `result`
+    with 'Succeeded' alone would skip a stage after a step that logged a warning
+    (dependencies.<stage>.result is Succeeded, SucceededWithIssues, Skipped, Failed or
+    Canceled: Microsoft Learn, "Expressions", dependencies). Issue 10."""
+    return f"in(dependencies.{dependency}.result, 'Succeeded', 'SucceededWithIssues')"
+
+
 @dataclass(frozen=True)
 class Install:
     """How each job installs mlopsgen: this version, from the spec's package source."""
@@ -141,8 +149,8 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
             depends = ("Validate", "Train")
             condition = (
                 f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
-                "eq(dependencies.Validate.result, 'Succeeded'), "
-                "or(eq(dependencies.Train.result, 'Succeeded'), "
+                f"{_succeeded('Validate')}, "
+                f"or({_succeeded('Train')}, "
                 "and(eq(dependencies.Train.result, 'Skipped'), "
                 "ne(variables['MLOPSGEN_REQUESTED_VERSION'], 'new'))))"
             )
@@ -150,7 +158,7 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
             depends = ("Train", previous)
             condition = (
                 f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
-                f"eq(dependencies.{previous}.result, 'Succeeded'))"
+                f"{_succeeded(previous)})"
             )
         result.append(
             DeployStage(
