@@ -136,6 +136,9 @@ class Stage:
     workspace_folder: str  # where deploy puts notebooks, e.g. /Shared/mlopsgen/wine-quality
     service_connection: str | None
     variable_group: str | None
+    group_variable: str  # the variable group's secret holding a PAT
+    oidc_client_id: str | None  # azure-devops-oidc: the service principal's application ID
+    oidc_client_id_variable: str | None  # ... or the pipeline variable holding it
     gates: tuple[Gate, ...]
     approval: Approval | None
     azureml: AzureMLWorkspace | None
@@ -313,6 +316,9 @@ def _stage(s: Mapping[str, Any], spec_name: str, serving: Serving | None, *, las
         workspace_folder=str(s.get("workspace_folder", default_workspace_folder(spec_name))),
         service_connection=s.get("service_connection"),
         variable_group=s.get("variable_group"),
+        group_variable=str(s["group_variable"]),
+        oidc_client_id=s.get("oidc_client_id"),
+        oidc_client_id_variable=s.get("oidc_client_id_variable"),
         gates=tuple(_gate(g) for g in s["gates"]),
         approval=(
             _approval(_defaulted(approval, "stages[].approval")) if approval is not None else None

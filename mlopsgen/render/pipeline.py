@@ -81,7 +81,10 @@ class Auth:
 
     workspace: str
     service_connection: str | None  # AzureCLI@2 + Databricks azure-cli auth when set
-    variable_group: str | None  # linked to the job; its secret DATABRICKS_TOKEN mapped via env
+    variable_group: str | None  # linked to the job; its secret group_variable mapped via env
+    group_variable: str = "DATABRICKS_TOKEN"
+    # azure-devops-oidc (wins when set): the client ID's env value, a GUID or $(variable)
+    oidc_client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,18 @@ def _auth(stage: Stage) -> Auth:
         (f"{where}.variable_group", stage.variable_group or ""),
     ):
         _refuse_macros(label, value)
-    return Auth(stage.workspace, stage.service_connection, stage.variable_group)
+    client_id = stage.oidc_client_id
+    if stage.oidc_client_id_variable is not None:
+        client_id = f"$({stage.oidc_client_id_variable})"  # validate allows a plain name only
+    elif client_id is not None:
+        _refuse_macros(f"{where}.oidc_client_id", client_id)
+    return Auth(
+        stage.workspace,
+        stage.service_connection,
+        stage.variable_group,
+        group_variable=stage.group_variable,
+        oidc_client_id=client_id,
+    )
 
 
 def stage_id(stage: Stage) -> str:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from mlopsgen.spec import (
+    auth_rules,
     cron,
     file_rules,
     pipeline_rules,
@@ -209,4 +210,5 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     value_rules.reserved_parameters,
     value_rules.finite_numbers,
     *pipeline_rules.RULES,
+    *auth_rules.RULES,
 )
