@@ -171,8 +171,17 @@ class PackageSource:
 
 
 @dataclass(frozen=True)
+class Pool:
+    """The agent pool: a Microsoft-hosted image or a self-hosted pool (one is set)."""
+
+    vm_image: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
 class Pipeline:
     package: PackageSource
+    pool: Pool
 
 
 @dataclass(frozen=True)
@@ -230,7 +239,8 @@ def _pipeline(p: Mapping[str, Any]) -> Pipeline:
             feed=package.get("feed"),
             wheels=package.get("wheels"),
             index_url=package.get("index_url"),
-        )
+        ),
+        pool=Pool(vm_image=p["pool"].get("vm_image"), name=p["pool"].get("name")),
     )
 
 

@@ -75,6 +75,15 @@ def _install(package: PackageSource) -> Install:
     return Install(__version__, PYTHON_VERSION, package.feed, package.index_url, wheel)
 
 
+def _pool(spec: Spec) -> dict[str, str]:
+    """The agent jobs' `pool:` mapping: vmImage (Microsoft-hosted) or name (self-hosted)."""
+    chosen = spec.pipeline.pool
+    if chosen.name is not None:
+        return {"name": _refuse_macros("pipeline.pool.name", chosen.name)}
+    assert chosen.vm_image is not None
+    return {"vmImage": _refuse_macros("pipeline.pool.vm_image", chosen.vm_image)}
+
+
 @dataclass(frozen=True)
 class Auth:
     """How a stage's steps authenticate to its Databricks workspace."""
@@ -202,6 +211,7 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "header": header_lines(spec),
             "version": __version__,
             "install": _install(spec.pipeline.package),
+            "pool": _pool(spec),
             "spec": spec,
             "spec_path": origin.spec_path,
             "spec_dir": origin.spec_dir if origin.spec_dir != "." else None,

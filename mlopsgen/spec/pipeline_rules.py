@@ -119,4 +119,26 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-RULES = (one_source, feed_name, wheels_folder, index_url)
+_POOL_NAME = re.compile(r"[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,127}")
+_VM_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def pool(data: dict[str, Any]) -> Iterator[Finding]:
+    pipeline = as_map(data.get("pipeline"))
+    if "pool" not in pipeline:
+        return  # the default: ubuntu-latest
+    given = as_map(pipeline.get("pool"))
+    kinds = [k for k in ("vm_image", "name") if k in given]
+    if len(kinds) != 1:
+        msg = "name exactly one of vm_image (Microsoft-hosted) or name (self-hosted pool)"
+        yield Finding(("pipeline", "pool"), "E348", msg, at="key")
+    for key, pattern in (("vm_image", _VM_IMAGE), ("name", _POOL_NAME)):
+        value = text(given.get(key))
+        if value is not None and not pattern.fullmatch(value.strip()):
+            why = (
+                _macro(value) or "must be a pool or image name: letters, digits, ' ', '_', '.', '-'"
+            )
+            yield Finding(("pipeline", "pool", key), "E349", f"'{value}' {why}")
+
+
+RULES = (one_source, feed_name, wheels_folder, index_url, pool)

@@ -112,3 +112,16 @@ def test_credentials_in_an_index_url_are_not_echoed() -> None:
     [(code, message)] = _findings({"index_url": "https://me:s3cret@pkgs.example.com/simple/"})
     assert code == "E343"
     assert "s3cret" not in message
+
+
+def test_agent_jobs_run_on_the_spec_pool() -> None:
+    """pipeline.pool: a self-hosted pool by name (credit-risk), else ubuntu-latest."""
+    for name, pool in (
+        ("credit-risk", {"name": "risk-ml-agents"}),
+        ("wine-quality", {"vmImage": "ubuntu-latest"}),
+    ):
+        data = yaml.safe_load(example_tree(name)["azure-pipelines.yml"])
+        pools = [j["pool"] for s in data["stages"] for j in s["jobs"]]
+        assert [p for p in pools if p != "server"] and all(p in ("server", pool) for p in pools), (
+            pools
+        )
