@@ -179,9 +179,16 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class Tests:
+    requirements: str | None  # repository-relative; None: <spec folder>/requirements.txt if any
+    path: str  # what pytest collects, repository-relative
+
+
+@dataclass(frozen=True)
 class Pipeline:
     package: PackageSource
     pool: Pool
+    tests: Tests
 
 
 @dataclass(frozen=True)
@@ -241,7 +248,12 @@ def _pipeline(p: Mapping[str, Any]) -> Pipeline:
             index_url=package.get("index_url"),
         ),
         pool=Pool(vm_image=p["pool"].get("vm_image"), name=p["pool"].get("name")),
+        tests=_tests(_defaulted(p["tests"], "pipeline.tests")),
     )
+
+
+def _tests(t: Mapping[str, Any]) -> Tests:
+    return Tests(requirements=t.get("requirements"), path=str(t["path"]))
 
 
 def _defaulted(node: Mapping[str, Any], where: str) -> Mapping[str, Any]:

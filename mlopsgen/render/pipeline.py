@@ -75,6 +75,18 @@ def _install(package: PackageSource) -> Install:
     return Install(__version__, PYTHON_VERSION, package.feed, package.index_url, wheel)
 
 
+def _tests(spec: Spec) -> dict[str, str]:
+    """The env of Validate's test step: what pytest collects and the requirements file."""
+    tests = spec.pipeline.tests
+    requirements = tests.requirements
+    if requirements is None:
+        requirements = posixpath.join(spec.origin.spec_dir, "requirements.txt").removeprefix("./")
+    return {
+        "MLOPSGEN_TEST_PATH": _refuse_macros("pipeline.tests.path", tests.path),
+        "MLOPSGEN_TEST_REQUIREMENTS": _refuse_macros("pipeline.tests.requirements", requirements),
+    }
+
+
 def _pool(spec: Spec) -> dict[str, str]:
     """The agent jobs' `pool:` mapping: vmImage (Microsoft-hosted) or name (self-hosted)."""
     chosen = spec.pipeline.pool
@@ -212,6 +224,7 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "version": __version__,
             "install": _install(spec.pipeline.package),
             "pool": _pool(spec),
+            "tests": _tests(spec),
             "spec": spec,
             "spec_path": origin.spec_path,
             "spec_dir": origin.spec_dir if origin.spec_dir != "." else None,

@@ -68,18 +68,31 @@ def feed_name(data: dict[str, Any]) -> Iterator[Finding]:
         yield Finding(("pipeline", "package", "feed"), "E341", f"'{feed}' {why}")
 
 
+def _outside_repository(path: str) -> str | None:
+    parts = path.rstrip("/").split("/")
+    inside = not path.startswith("/") and ".." not in parts and "\\" not in path
+    if inside and all(_FOLDER_PART.fullmatch(p) for p in parts):
+        return None
+    return _macro(path) or (
+        "must be a path inside the repository, relative to its root (no '..', no "
+        "absolute path; letters, digits, '_', '.', '@', '+', '-' and '/')"
+    )
+
+
 def wheels_folder(data: dict[str, Any]) -> Iterator[Finding]:
     folder = text(_package(data).get("wheels"))
-    if folder is None:
-        return
-    parts = folder.rstrip("/").split("/")
-    inside = not folder.startswith("/") and ".." not in parts and "\\" not in folder
-    if not inside or not all(_FOLDER_PART.fullmatch(p) for p in parts):
-        why = _macro(folder) or (
-            "must be a folder inside the repository, relative to its root (no '..', no "
-            "absolute path; letters, digits, '_', '.', '@', '+', '-' and '/')"
-        )
+    why = None if folder is None else _outside_repository(folder)
+    if why:
         yield Finding(("pipeline", "package", "wheels"), "E342", f"'{folder}' {why}")
+
+
+def test_paths(data: dict[str, Any]) -> Iterator[Finding]:
+    tests = as_map(as_map(data.get("pipeline")).get("tests"))
+    for key in ("requirements", "path"):
+        value = text(tests.get(key))
+        why = None if value is None else _outside_repository(value)
+        if why:
+            yield Finding(("pipeline", "tests", key), "E350", f"'{value}' {why}")
 
 
 def index_url(data: dict[str, Any]) -> Iterator[Finding]:
@@ -141,4 +154,4 @@ def pool(data: dict[str, Any]) -> Iterator[Finding]:
             yield Finding(("pipeline", "pool", key), "E349", f"'{value}' {why}")
 
 
-RULES = (one_source, feed_name, wheels_folder, index_url, pool)
+RULES = (one_source, feed_name, wheels_folder, index_url, pool, test_paths)

@@ -37,7 +37,7 @@ def test_every_install_names_its_source_and_the_version(name: str) -> None:
     others = [s for s in _steps(name) if s not in installs]
     for step in others:
         for line in _PIP_INSTALL.findall(str(step.get("script", ""))):
-            assert "mlopsgen" not in line and "MLOPSGEN" not in line, line
+            assert "mlopsgen" not in line and "MLOPSGEN_WHEEL" not in line, line
     for step in installs:
         script = step["script"]
         if package.wheels is not None:
@@ -125,3 +125,16 @@ def test_agent_jobs_run_on_the_spec_pool() -> None:
         assert [p for p in pools if p != "server"] and all(p in ("server", pool) for p in pools), (
             pools
         )
+
+
+def test_validate_installs_the_test_requirements_and_runs_the_test_path() -> None:
+    """pipeline.tests defaults: <spec folder>/requirements.txt when present, pytest on '.'."""
+    data = yaml.safe_load(example_tree("wine-quality")["azure-pipelines.yml"])
+    steps = data["stages"][0]["jobs"][0]["steps"]
+    (run,) = (s for s in steps if s.get("displayName") == "Run the repository's tests")
+    assert run["env"] == {
+        "MLOPSGEN_TEST_PATH": ".",
+        "MLOPSGEN_TEST_REQUIREMENTS": "specs/wine-quality/requirements.txt",
+    }
+    assert 'if [ -f "$MLOPSGEN_TEST_REQUIREMENTS" ]' in run["script"]
+    assert 'python -m pytest "$MLOPSGEN_TEST_PATH"' in run["script"]
