@@ -136,6 +136,9 @@ class Stage:
     workspace_folder: str  # where deploy puts notebooks, e.g. /Shared/mlopsgen/wine-quality
     service_connection: str | None
     variable_group: str | None
+    group_variable: str  # the variable group's secret holding a PAT
+    oidc_client_id: str | None  # azure-devops-oidc: the service principal's application ID
+    oidc_client_id_variable: str | None  # ... or the pipeline variable holding it
     gates: tuple[Gate, ...]
     approval: Approval | None
     azureml: AzureMLWorkspace | None
@@ -159,6 +162,36 @@ class Serving:
 
 
 @dataclass(frozen=True)
+class PackageSource:
+    """Where the pipeline installs mlopsgen from (issue 10): exactly one is set."""
+
+    feed: str | None  # an Azure Artifacts feed, "feed" or "project/feed"
+    wheels: str | None  # a repository folder (POSIX, relative to the root) with the wheel
+    index_url: str | None  # a private https index
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The agent pool: a Microsoft-hosted image or a self-hosted pool (one is set)."""
+
+    vm_image: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Tests:
+    requirements: str | None  # repository-relative; None: <spec folder>/requirements.txt if any
+    path: str  # what pytest collects, repository-relative
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    package: PackageSource
+    pool: Pool
+    tests: Tests
+
+
+@dataclass(frozen=True)
 class Spec:
     api_version: str
     name: str
@@ -169,6 +202,7 @@ class Spec:
     schedule: Schedule | None
     stages: tuple[Stage, ...]
     serving: Serving | None
+    pipeline: Pipeline
     origin: Origin
 
     def stage(self, name: str) -> Stage:
@@ -200,8 +234,26 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
             for i, s in enumerate(stages)
         ),
         serving=serving,
+        pipeline=_pipeline(_defaulted(data["pipeline"], "pipeline")),
         origin=origin,
     )
+
+
+def _pipeline(p: Mapping[str, Any]) -> Pipeline:
+    package = p["package"]  # the schema's default when omitted; validate allows one key
+    return Pipeline(
+        package=PackageSource(
+            feed=package.get("feed"),
+            wheels=package.get("wheels"),
+            index_url=package.get("index_url"),
+        ),
+        pool=Pool(vm_image=p["pool"].get("vm_image"), name=p["pool"].get("name")),
+        tests=_tests(_defaulted(p["tests"], "pipeline.tests")),
+    )
+
+
+def _tests(t: Mapping[str, Any]) -> Tests:
+    return Tests(requirements=t.get("requirements"), path=str(t["path"]))
 
 
 def _defaulted(node: Mapping[str, Any], where: str) -> Mapping[str, Any]:
@@ -286,6 +338,9 @@ def _stage(s: Mapping[str, Any], spec_name: str, serving: Serving | None, *, las
         workspace_folder=str(s.get("workspace_folder", default_workspace_folder(spec_name))),
         service_connection=s.get("service_connection"),
         variable_group=s.get("variable_group"),
+        group_variable=str(s["group_variable"]),
+        oidc_client_id=s.get("oidc_client_id"),
+        oidc_client_id_variable=s.get("oidc_client_id_variable"),
         gates=tuple(_gate(g) for g in s["gates"]),
         approval=(
             _approval(_defaulted(approval, "stages[].approval")) if approval is not None else None

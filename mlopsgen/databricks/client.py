@@ -36,6 +36,13 @@ class TransientError(MlopsgenError):
 
 # Credentials the SDK reads from the environment; a stray line break (a CRLF file, an echo)
 # would end up inside an HTTP header and the error would quote it.
+# The pipeline's three auth modes (issue 10), with DATABRICKS_HOST set in each.
+_AUTH_HINT = (
+    "Set DATABRICKS_TOKEN, run inside AzureCLI@2 (az login), or use OIDC federation "
+    "(DATABRICKS_AUTH_TYPE=azure-devops-oidc, DATABRICKS_CLIENT_ID and SYSTEM_ACCESSTOKEN "
+    "mapped from $(System.AccessToken) and a federation policy that trusts the pipeline), "
+    "with DATABRICKS_HOST set"
+)
 CREDENTIAL_VARIABLES = ("DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CLIENT_ID")
 
 
@@ -133,8 +140,7 @@ def api_errors(host: str, doing: str) -> Iterator[None]:
         raise MlopsgenError(describe_timeout(exc, host, doing)) from None
     except ValueError as exc:  # the SDK's config errors (no credentials, bad host)
         raise MlopsgenError(
-            f"{doing} on {host}: {_first_sentence(str(exc))}. Set DATABRICKS_TOKEN, or run "
-            "inside AzureCLI@2 (az login) with DATABRICKS_HOST set"
+            f"{doing} on {host}: {_first_sentence(str(exc))}. {_AUTH_HINT}"
         ) from None
     except OSError as exc:  # requests' connection errors are OSErrors
         raise MlopsgenError(f"{doing} on {host}: cannot reach the workspace ({exc})") from None

@@ -9,6 +9,7 @@ defence for values that do not come from the spec (its path).
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from mlopsgen import __version__, layout
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.layout import JobKind
-from mlopsgen.model import Approval, Spec, Stage
+from mlopsgen.model import Approval, PackageSource, Spec, Stage
 from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
@@ -32,13 +33,79 @@ _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 _NOT_CANCELED = "not(canceled())"
 
 
+def _succeeded(dependency: str) -> str:
+    """A dependency that succeeded, also with warnings: a custom condition comparing `result`
+    with 'Succeeded' alone would skip a stage after a step that logged a warning
+    (dependencies.<stage>.result is Succeeded, SucceededWithIssues, Skipped, Failed or
+    Canceled: Microsoft Learn, "Expressions", dependencies). Issue 10."""
+    return f"in(dependencies.{dependency}.result, 'Succeeded', 'SucceededWithIssues')"
+
+
+@dataclass(frozen=True)
+class Install:
+    """How each job installs mlopsgen: this version, from the spec's package source."""
+
+    version: str
+    python_version: str
+    feed: str | None
+    index_url: str | None
+    wheel: str | None  # the wheel file, relative to the repository root
+
+    @property
+    def requirement(self) -> str:
+        return f"mlopsgen[databricks]=={self.version}"
+
+
+def wheel_name(version: str) -> str:
+    """The pure-Python wheel `python -m build --wheel` writes (name, version, py3-none-any)."""
+    return f"mlopsgen-{version}-py3-none-any.whl"
+
+
+def _install(package: PackageSource) -> Install:
+    wheel = None
+    if package.wheels is not None:
+        folder = _refuse_macros("pipeline.package.wheels", package.wheels)
+        wheel = posixpath.join(posixpath.normpath(folder), wheel_name(__version__))
+        wheel = wheel.removeprefix("./")
+    for label, value in (
+        ("pipeline.package.feed", package.feed),
+        ("pipeline.package.index_url", package.index_url),
+    ):
+        _refuse_macros(label, value or "")
+    return Install(__version__, PYTHON_VERSION, package.feed, package.index_url, wheel)
+
+
+def _tests(spec: Spec) -> dict[str, str]:
+    """The env of Validate's test step: what pytest collects and the requirements file."""
+    tests = spec.pipeline.tests
+    requirements = tests.requirements
+    if requirements is None:
+        requirements = posixpath.join(spec.origin.spec_dir, "requirements.txt").removeprefix("./")
+    return {
+        "MLOPSGEN_TEST_PATH": _refuse_macros("pipeline.tests.path", tests.path),
+        "MLOPSGEN_TEST_REQUIREMENTS": _refuse_macros("pipeline.tests.requirements", requirements),
+    }
+
+
+def _pool(spec: Spec) -> dict[str, str]:
+    """The agent jobs' `pool:` mapping: vmImage (Microsoft-hosted) or name (self-hosted)."""
+    chosen = spec.pipeline.pool
+    if chosen.name is not None:
+        return {"name": _refuse_macros("pipeline.pool.name", chosen.name)}
+    assert chosen.vm_image is not None
+    return {"vmImage": _refuse_macros("pipeline.pool.vm_image", chosen.vm_image)}
+
+
 @dataclass(frozen=True)
 class Auth:
     """How a stage's steps authenticate to its Databricks workspace."""
 
     workspace: str
     service_connection: str | None  # AzureCLI@2 + Databricks azure-cli auth when set
-    variable_group: str | None  # linked to the job; its secret DATABRICKS_TOKEN mapped via env
+    variable_group: str | None  # linked to the job; its secret group_variable mapped via env
+    group_variable: str = "DATABRICKS_TOKEN"
+    # azure-devops-oidc (wins when set): the client ID's env value, a GUID or $(variable)
+    oidc_client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +143,18 @@ def _auth(stage: Stage) -> Auth:
         (f"{where}.variable_group", stage.variable_group or ""),
     ):
         _refuse_macros(label, value)
-    return Auth(stage.workspace, stage.service_connection, stage.variable_group)
+    client_id = stage.oidc_client_id
+    if stage.oidc_client_id_variable is not None:
+        client_id = f"$({stage.oidc_client_id_variable})"  # validate allows a plain name only
+    elif client_id is not None:
+        _refuse_macros(f"{where}.oidc_client_id", client_id)
+    return Auth(
+        stage.workspace,
+        stage.service_connection,
+        stage.variable_group,
+        group_variable=stage.group_variable,
+        oidc_client_id=client_id,
+    )
 
 
 def stage_id(stage: Stage) -> str:
@@ -106,8 +184,8 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
             depends = ("Validate", "Train")
             condition = (
                 f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
-                "eq(dependencies.Validate.result, 'Succeeded'), "
-                "or(eq(dependencies.Train.result, 'Succeeded'), "
+                f"{_succeeded('Validate')}, "
+                f"or({_succeeded('Train')}, "
                 "and(eq(dependencies.Train.result, 'Skipped'), "
                 "ne(variables['MLOPSGEN_REQUESTED_VERSION'], 'new'))))"
             )
@@ -115,7 +193,7 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
             depends = ("Train", previous)
             condition = (
                 f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
-                f"eq(dependencies.{previous}.result, 'Succeeded'))"
+                f"{_succeeded(previous)})"
             )
         result.append(
             DeployStage(
@@ -144,7 +222,9 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
         {
             "header": header_lines(spec),
             "version": __version__,
-            "python_version": PYTHON_VERSION,
+            "install": _install(spec.pipeline.package),
+            "pool": _pool(spec),
+            "tests": _tests(spec),
             "spec": spec,
             "spec_path": origin.spec_path,
             "spec_dir": origin.spec_dir if origin.spec_dir != "." else None,

@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from mlopsgen.spec import cron, file_rules, serving_rules, tag_rules, value_rules
+from mlopsgen.spec import (
+    auth_rules,
+    cron,
+    file_rules,
+    pipeline_rules,
+    serving_rules,
+    tag_rules,
+    value_rules,
+)
 from mlopsgen.spec.file_rules import FileExists, ReadFile
 from mlopsgen.spec.findings import Finding
 from mlopsgen.spec.shape import as_map, dict_items, number, text
@@ -206,4 +214,6 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     value_rules.finite_numbers,
     value_rules.number_range,
     value_rules.approver_commas,
+    *pipeline_rules.RULES,
+    *auth_rules.RULES,
 )

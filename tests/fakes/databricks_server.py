@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from fakes.databricks_jobs import JobsService
+from fakes.databricks_oidc import answer_oidc
 from fakes.databricks_runs import FakeRun, RunScript
 from fakes.databricks_serving import ServingEndpoints
 from fakes.databricks_workspace import WorkspaceTree
@@ -97,6 +98,9 @@ class FakeDatabricks:
     """The fake workspace: state, scripted behaviour and the HTTP server around it."""
 
     token: str = TOKEN
+    # Workload identity federation (issue 10): client_id -> the OIDC subject token its
+    # federation policy accepts; /oidc/v1/token then issues `token`. Empty: no federation.
+    federation: dict[str, str] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     jobs_api: JobsService = field(init=False)
     workspace: WorkspaceTree = field(default_factory=WorkspaceTree)
@@ -226,6 +230,10 @@ class FakeDatabricks:
         parts = urlsplit(raw_path)
         path = parts.path.replace("/api/2.1/jobs/", "/api/2.2/jobs/")
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if path.startswith("/oidc/"):
+            with self._lock:
+                self.requests.append(Request(method, path, query, None))
+            return answer_oidc(self.url, self.token, self.federation, method, path, raw_body)
         with self._lock:
             try:
                 body = json.loads(raw_body) if raw_body else None

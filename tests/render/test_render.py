@@ -148,6 +148,7 @@ def test_schedule_and_compute_of_the_examples() -> None:
 def test_pipeline_shape() -> None:
     pipeline = _pipeline("wine-quality")
     assert pipeline["trigger"] == {
+        "batch": "true",  # pushes during a run wait for it: runs do not race to promote
         "branches": {"include": ["main"]},
         "paths": {"include": ["specs/wine-quality"]},
     }
@@ -162,6 +163,19 @@ def test_pipeline_shape() -> None:
     assert stages[2]["dependsOn"] == ["Validate", "Train"]
     assert stages[3]["dependsOn"] == ["Train", "Deploy_staging"]
     assert "PullRequest" in stages[1]["condition"]
+    # Runs take the stages' exclusive locks in queue order (Microsoft Learn, stages.stage).
+    assert [s.get("lockBehavior") for s in stages] == [
+        None,
+        "sequential",
+        "sequential",
+        "sequential",
+    ]
+    # A predecessor that succeeded with warnings still lets the next stage run.
+    succeeded = "in(dependencies.{}.result, 'Succeeded', 'SucceededWithIssues')"
+    assert succeeded.format("Validate") in stages[2]["condition"]
+    assert succeeded.format("Train") in stages[2]["condition"]
+    assert succeeded.format("Deploy_staging") in stages[3]["condition"]
+    assert "'Succeeded')" not in "".join(s.get("condition", "") for s in stages)
     validate = stages[0]["jobs"][0]["steps"]
     install = next(s for s in validate if "pip install" in s.get("script", ""))
     assert f'"mlopsgen[databricks]=={__version__}"' in install["script"]

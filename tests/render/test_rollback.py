@@ -48,7 +48,13 @@ def test_deploy_mode_is_a_pipeline_parameter_of_known_values() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "version", "refused"),
-    [("rollback", "new", True), ("rollback", "7", False), ("deploy", "new", False)],
+    [
+        ("rollback", "new", True),
+        # eq() in the stage conditions ignores case, so the script must too (issue 10)
+        ("rollback", "NEW", True),
+        ("rollback", "7", False),
+        ("deploy", "new", False),
+    ],
 )
 def test_validate_refuses_a_rollback_without_a_version(
     mode: str, version: str, refused: bool
@@ -92,3 +98,27 @@ def test_each_deploy_stage_passes_the_mode_to_the_deploy_job(tmp_path: Path) -> 
             "deploy",
         ]
         assert args[6:10] == ["--param", "model_version=7", "--param", "deploy_mode=rollback"]
+
+
+@pytest.mark.parametrize("requested", ["new", "New", "NEW"])
+def test_new_in_any_case_deploys_the_trained_version(tmp_path: Path, requested: str) -> None:
+    """The Train stage runs when eq(variables['MLOPSGEN_REQUESTED_VERSION'], 'new'), which
+    ignores case (Microsoft Learn, "Expressions", eq); the deploy script must then take the
+    trained version too, not pass 'New' on as a version."""
+    recorder = tmp_path / "mlopsgen"
+    recorder.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n')
+    recorder.chmod(0o755)
+    (stage, *_) = (s for s in _pipeline()["stages"] if s["stage"].startswith("Deploy_"))
+    (job,) = (j for j in stage["jobs"] if j["job"] == "deploy")
+    (run,) = (s for s in job["steps"] if s.get("name") == "run")
+    env = {k: str(v) for k, v in run["env"].items() if not str(v).startswith("$(")}
+    record = tmp_path / "args"
+    env |= {
+        "MLOPSGEN_DEPLOY_MODE": "deploy",
+        "MLOPSGEN_REQUESTED_VERSION": requested,
+        "MLOPSGEN_TRAINED_VERSION": "12",
+        "RECORD": str(record),
+    }
+    done = _bash(_script(run), env, path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "model_version=12" in record.read_text().splitlines()
