@@ -13,6 +13,8 @@ from __future__ import annotations
 import posixpath
 from typing import Literal
 
+from mlopsgen.runtime.contract import TASKS
+
 # --- the generated tree, relative to the output root -------------------------------------
 PIPELINE_FILE = "azure-pipelines.yml"
 JOBS_DIR = "databricks"
@@ -101,14 +103,16 @@ def is_generated_path(path: str) -> bool:
     The manifest is untrusted input: render deletes or overwrites only paths of these kinds,
     so a tampered manifest can never make it remove the spec or a user's notebook.
     """
-    from mlopsgen.runtime.contract import TASKS
-
     if path in (PIPELINE_FILE, MANIFEST_FILE) or is_runtime_file(path):
         return True
     folder, _, name = path.partition("/")
     if folder == JOBS_DIR and "/" not in name:
         return name.endswith(".json")
-    return path in {notebook_file(task) for task in TASKS}
+    return path in TASK_NOTEBOOKS
+
+
+# The generated task notebooks, relative to the output root.
+TASK_NOTEBOOKS = frozenset(notebook_file(task) for task in TASKS)
 
 
 def default_workspace_folder(spec_name: str) -> str:

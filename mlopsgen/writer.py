@@ -76,6 +76,10 @@ def sha256(data: bytes) -> str:
 def manifest_text(spec: Spec, artifacts: Iterable[Artifact]) -> str:
     files = {a.path: sha256(a.text.encode("utf-8")) for a in artifacts}
     body = {"generator": f"mlopsgen {__version__}", "spec": spec.origin.spec_path, "files": files}
+    return _manifest_json(body)
+
+
+def _manifest_json(body: Mapping[str, object]) -> str:
     return json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -273,7 +277,7 @@ def _record_pending(root: Path, hashes: dict[str, str]) -> None:
     raw = _read(target)
     body = json.loads(raw) if raw is not None else {"files": {}}
     body["pending"] = hashes
-    write_atomic(target, (json.dumps(body, sort_keys=True, indent=2) + "\n").encode("utf-8"))
+    write_atomic(target, _manifest_json(body).encode("utf-8"))
 
 
 def _remove_stale_temps(root: Path, folders: Iterable[Path]) -> None:

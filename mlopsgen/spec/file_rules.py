@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mlopsgen import layout
-from mlopsgen.runtime import contract
 from mlopsgen.spec import scoring_request
 from mlopsgen.spec.findings import DataPath, Finding
 from mlopsgen.spec.shape import as_map, text
@@ -38,7 +37,7 @@ class _GeneratedNotebooks:
     be one of them, nor sit inside the runtime's package folder, nor take that folder's
     workspace path (an uploaded notebook loses its `.py`)."""
 
-    tasks = frozenset(layout.notebook_file(task) for task in contract.TASKS)
+    tasks = layout.TASK_NOTEBOOKS
 
     def __contains__(self, path: object) -> bool:
         if not isinstance(path, str):
