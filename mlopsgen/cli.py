@@ -187,11 +187,29 @@ def run(
             "--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."
         ),
     ] = None,
+    check_id: Annotated[
+        str | None,
+        typer.Option(
+            "--check-id",
+            help="pr-check only: this check's id (its workspace folder and run name), e.g. "
+            "pr-17-build-4711; default: a random one.",
+        ),
+    ] = None,
 ) -> None:
     """Run a generated job, stream its state, and exit 0 only on SUCCESS."""
     from mlopsgen.commands.workspace import run_job
 
-    _guard(lambda: run_job(spec, stage, job, params=list(param or []), timeout=timeout, host=host))
+    _guard(
+        lambda: run_job(
+            spec,
+            stage,
+            job,
+            params=list(param or []),
+            timeout=timeout,
+            host=host,
+            check_id=check_id,
+        )
+    )
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ ships to the cluster and therefore cannot import this module).
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Literal
 
 from mlopsgen.runtime.contract import TASKS
@@ -46,6 +47,9 @@ MODEL_VERSION_OUTPUT = "model_version"
 DEFAULT_WORKSPACE_ROOT = "/Shared/mlopsgen"
 # Where `run --job pr-check` puts the PR's training notebook, under the stage's folder.
 PR_CHECK_FOLDER = "pr-check"
+# A PR check's id (`run --check-id`), a folder name under PR_CHECK_FOLDER: the pipeline gives
+# pr-<pull request id>-build-<build id>.
+PR_CHECK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # The MLflow experiment under the stage's folder that keeps the gate results.
 GATE_EXPERIMENT_NAME = "gate_results"
 
@@ -139,6 +143,12 @@ def gate_experiment(folder: str) -> str:
     return posixpath.join(folder, GATE_EXPERIMENT_NAME)
 
 
-def pr_check_notebook(folder: str, training_notebook: str) -> str:
+def pr_check_folder(folder: str, check_id: str) -> str:
+    """One PR check's own folder: concurrent checks of different PRs (or two builds of one)
+    never overwrite each other's notebook, and `run` deletes it when the check ends."""
+    return posixpath.join(folder, PR_CHECK_FOLDER, check_id)
+
+
+def pr_check_notebook(folder: str, check_id: str, training_notebook: str) -> str:
     """Where the PR check uploads the PR's training notebook (never the deployed one)."""
-    return workspace_notebook(posixpath.join(folder, PR_CHECK_FOLDER), training_notebook)
+    return workspace_notebook(pr_check_folder(folder, check_id), training_notebook)

@@ -27,9 +27,10 @@ ALLOWED: dict[str, set[str]] = {
     "azure_devops": set(),
     "layout": {"runtime"},
     "runtime": set(),  # ships to the cluster alone: the standard library only
-    "spec": _BASE | {"model", "runtime", "azure_devops"},  # compile builds the model
+    "timeouts": {"model", "runtime"},  # one formula for job timeouts: render and validate
+    "spec": _BASE | {"model", "runtime", "azure_devops", "timeouts"},  # compile builds the model
     "model": _BASE | {"spec"},  # defaults come from the schema
-    "render": _BASE | {"model", "runtime", "spec"},
+    "render": _BASE | {"model", "runtime", "spec", "timeouts"},
     "writer": _BASE | {"model", "render"},
     "report": _BASE,
     "databricks": _BASE | {"model", "render", "runtime"},

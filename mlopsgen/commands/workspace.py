@@ -62,6 +62,7 @@ def run_job(
     params: list[str],
     timeout: int | None,
     host: str | None,
+    check_id: str | None = None,
 ) -> ExitCode:
     """Start a generated job, follow it, and exit 0 only when it ends SUCCESS."""
     from mlopsgen import report
@@ -71,13 +72,21 @@ def run_job(
     from mlopsgen.layout import MODEL_VERSION_OUTPUT
 
     parameters = run.parse_params(params)
-    kind = run.check_options(job, parameters, timeout)
+    kind = run.check_options(job, parameters, timeout, check_id)
     target = load_target(spec, stage)
     job_file = run.job_to_run(target, kind)
     url = workspace_url(host, target.stage.workspace)
     client = connect(url)
-    run_id = run.start(client, url, target, job_file, parameters)
-    finished = watch_run(client, url, run_id, timeout_minutes=timeout, echo=console.line)
+    if kind == "pr-check":
+        check_id = check_id or run.local_check_id()
+    try:
+        run_id = run.start(client, url, target, job_file, parameters, check_id)
+        finished = watch_run(client, url, run_id, timeout_minutes=timeout, echo=console.line)
+    finally:
+        # whatever the outcome (failure, timeout, Ctrl-C, a cancelled pipeline job): the
+        # PR's notebook does not stay in the workspace
+        if kind == "pr-check" and check_id is not None:
+            console.line(run.remove_pr_check(client, url, target, check_id))
     if not run.succeeded(finished):
         console.err(report.failed_tasks(run.failed_tasks(client, url, finished)))
         raise MlopsgenError(run.ended_message(finished))

@@ -39,12 +39,38 @@ class FailedTask:
 
 
 def start(
-    client: WorkspaceClient, host: str, target: Target, job: JobFile, params: dict[str, str]
+    client: WorkspaceClient,
+    host: str,
+    target: Target,
+    job: JobFile,
+    params: dict[str, str],
+    check_id: str | None = None,
 ) -> int:
-    """Start the job (the PR check as a one-time run) and return the run ID."""
+    """Start the job (the PR check, under its id, as a one-time run) and return the run ID."""
     if job.kind == "pr-check":
-        return _submit_pr_check(client, host, target)
+        assert check_id is not None, "check_options gives every pr-check run an id"
+        return _submit_pr_check(client, host, target, check_id)
     return _run_now(client, host, target, job, params)
+
+
+def remove_pr_check(client: WorkspaceClient, host: str, target: Target, check_id: str) -> str:
+    """Delete the PR check's folder once the run has ended (or was cancelled); a line to print.
+
+    A folder that cannot be deleted is a warning, not a failure: the check's result stands."""
+    from databricks.sdk.errors import NotFound
+
+    from mlopsgen.databricks.submit import pr_check_folder
+
+    folder = pr_check_folder(target, check_id)
+    try:
+        with api_errors(host, f"deleting {folder}"):
+            try:
+                client.workspace.delete(folder, recursive=True)
+            except NotFound:  # the upload never happened: nothing to clean up
+                return f"the PR check left nothing in {folder}"
+    except MlopsgenError as exc:
+        return f"warning: the PR check's folder was not deleted: {exc}"
+    return f"deleted the PR check's folder {folder}"
 
 
 def succeeded(run: Any) -> bool:
@@ -70,7 +96,9 @@ def parse_params(params: list[str]) -> dict[str, str]:
     return parsed
 
 
-def check_options(job: str, parameters: dict[str, str], timeout: int | None) -> JobKind:
+def check_options(
+    job: str, parameters: dict[str, str], timeout: int | None, check_id: str | None = None
+) -> JobKind:
     """The job kind, once the options are known to fit together."""
     if job not in JOB_KINDS:
         raise UsageError(f"--job {job}: expected one of {', '.join(JOB_KINDS)}")
@@ -78,7 +106,20 @@ def check_options(job: str, parameters: dict[str, str], timeout: int | None) -> 
         raise UsageError(f"--timeout {timeout}: expected a whole number of minutes, at least 1")
     if job == "pr-check" and parameters:
         raise UsageError("--param: the pr-check run takes its parameters from the spec")
+    if check_id is not None:
+        if job != "pr-check":
+            raise UsageError("--check-id: only the pr-check run takes one")
+        if not layout.PR_CHECK_ID.fullmatch(check_id):
+            raise UsageError(
+                f"--check-id {check_id!r}: expected 1 to 64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit (e.g. pr-17-build-4711)"
+            )
     return next(kind for kind in JOB_KINDS if kind == job)
+
+
+def local_check_id() -> str:
+    """A PR check run by hand, without --check-id, still gets a folder of its own."""
+    return f"local-{uuid.uuid4().hex[:12]}"
 
 
 def job_to_run(target: Target, kind: JobKind) -> JobFile:
@@ -121,12 +162,12 @@ def _run_now(
     return started_run_id(host, f"starting job {job.name} ({found.job_id})", start)
 
 
-def _submit_pr_check(client: WorkspaceClient, host: str, target: Target) -> int:
+def _submit_pr_check(client: WorkspaceClient, host: str, target: Target, check_id: str) -> int:
     from databricks.sdk.service.workspace import ImportFormat, Language
 
     from mlopsgen.databricks.submit import pr_notebook_path, submission, submit_arguments
 
-    path = pr_notebook_path(target)
+    path = pr_notebook_path(target, check_id)
     content = target.read_spec_file(target.spec.training.notebook)
     with api_errors(host, f"uploading the training notebook to {path}"):
         client.workspace.mkdirs(posixpath.dirname(path))
@@ -138,7 +179,7 @@ def _submit_pr_check(client: WorkspaceClient, host: str, target: Target) -> int:
             language=Language.PYTHON,
             overwrite=True,
         )
-    arguments = submit_arguments(submission(target))
+    arguments = submit_arguments(submission(target, check_id))
     token = _idempotency_token()
 
     def start() -> Any:

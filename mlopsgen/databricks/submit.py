@@ -1,9 +1,12 @@
 """The pull-request check as a one-time run (`jobs/runs/submit`), built from the pr-check job.
 
 A PR must not change what the deployed train job runs, so the PR's training notebook goes
-to `<first stage folder>/pr-check/<notebook>` and the submitted task points there.
-runs/submit has no `job_clusters`: each task gets its cluster inline as `new_cluster`.
-Job-only fields (name, tags, schedule, max_concurrent_runs, description) are dropped.
+to `<first stage folder>/pr-check/<check id>/<notebook>` (its own folder per PR and build:
+concurrent checks never run each other's code) and the submitted task points there; the run
+is named after the check. runs/submit has no `job_clusters`: each task gets its cluster
+inline as `new_cluster`. Job-only fields (name, tags, schedule, max_concurrent_runs,
+description) are dropped, and so are the owners' notifications: a PR's failed check is the
+PR author's to read on the PR, not a failure e-mail to every owner (issue 10).
 """
 
 from __future__ import annotations
@@ -14,26 +17,29 @@ from typing import Any
 from mlopsgen import layout
 from mlopsgen.databricks.target import Target
 
-# JobSettings fields that runs/submit accepts as they are.
+# JobSettings fields that runs/submit accepts as they are (the notification fields it also
+# accepts are left out on purpose: see above).
 SUBMIT_FIELDS = (
     "budget_policy_id",
-    "email_notifications",
     "environments",
     "git_source",
     "health",
-    "notification_settings",
     "queue",
     "run_as",
     "timeout_seconds",
-    "webhook_notifications",
 )
 
 
-def pr_notebook_path(target: Target) -> str:
-    return layout.pr_check_notebook(target.stage.workspace_folder, target.spec.training.notebook)
+def pr_check_folder(target: Target, check_id: str) -> str:
+    return layout.pr_check_folder(target.stage.workspace_folder, check_id)
 
 
-def submission(target: Target) -> dict[str, Any]:
+def pr_notebook_path(target: Target, check_id: str) -> str:
+    folder = target.stage.workspace_folder
+    return layout.pr_check_notebook(folder, check_id, target.spec.training.notebook)
+
+
+def submission(target: Target, check_id: str) -> dict[str, Any]:
     """The runs/submit body (pure)."""
     job = target.job("pr-check")
     if job is None:
@@ -50,9 +56,9 @@ def submission(target: Target) -> dict[str, Any]:
             task["new_cluster"] = clusters[key]
         notebook = task.get("notebook_task")
         if notebook and notebook.get("notebook_path") == deployed:
-            task["notebook_task"] = notebook | {"notebook_path": pr_notebook_path(target)}
+            task["notebook_task"] = notebook | {"notebook_path": pr_notebook_path(target, check_id)}
         tasks.append(task)
-    body = {"run_name": settings["name"], "tasks": tasks}
+    body = {"run_name": f"{settings['name']} {check_id}", "tasks": tasks}
     body.update((k, settings[k]) for k in SUBMIT_FIELDS if k in settings)
     return body
 

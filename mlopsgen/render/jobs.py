@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlopsgen import layout
+from mlopsgen import layout, timeouts
 from mlopsgen.layout import JobKind
 from mlopsgen.model import Schedule, Spec, Stage
 from mlopsgen.render import compute, tasks
@@ -22,7 +22,6 @@ from mlopsgen.runtime import contract
 
 RUNTIME_TASK_TIMEOUT_SECONDS = contract.RUNTIME_TASK_TIMEOUT_SECONDS
 SERVING_TASK_TIMEOUT_SECONDS = contract.SERVING_TASK_TIMEOUT_SECONDS
-JOB_TIMEOUT_MARGIN_SECONDS = 1800  # cluster start and queueing
 
 
 @dataclass(frozen=True)
@@ -197,8 +196,7 @@ def _schedule(schedule: Schedule) -> dict[str, Any]:
 
 
 def job_timeout(plan: JobPlan) -> int:
-    work = sum(t.timeout_seconds * (t.max_retries + 1) for t in plan.tasks)
-    return work + JOB_TIMEOUT_MARGIN_SECONDS
+    return timeouts.job_seconds((t.timeout_seconds, t.max_retries) for t in plan.tasks)
 
 
 def _task(task: TaskPlan) -> dict[str, Any]:

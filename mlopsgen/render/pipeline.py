@@ -8,13 +8,12 @@ defence for values that do not come from the spec (its path).
 
 from __future__ import annotations
 
-import math
 import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlopsgen import __version__, layout
+from mlopsgen import __version__, layout, timeouts
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.layout import JobKind
@@ -25,8 +24,11 @@ from mlopsgen.render.header import header_lines
 from mlopsgen.runtime import contract
 
 PYTHON_VERSION = "3.11"
-AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy, cluster start
 APPROVAL_JOB_MARGIN_MINUTES = 5
+# `mlopsgen run --check-id` in the PR check: the PR and the build, predefined variables that
+# the agent expands (Microsoft Learn, "Predefined variables": System.PullRequest.PullRequestId,
+# Build.BuildId); unique per run, and a folder name layout.PR_CHECK_ID accepts.
+PR_CHECK_ID = "pr-$(System.PullRequest.PullRequestId)-build-$(Build.BuildId)"
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # A custom stage condition replaces succeeded(), which also meant "not canceled": without
 # this a deploy stage whose predecessor succeeded would still start after a cancel.
@@ -117,6 +119,7 @@ class DeployStage:
     depends_on: tuple[str, ...]
     condition: str
     run_timeout: int  # minutes `mlopsgen run` waits before cancelling the Databricks run
+    job_timeout: int  # the agent job's timeoutInMinutes
 
     @property
     def approval_job_timeout(self) -> int:
@@ -161,14 +164,19 @@ def stage_id(stage: Stage) -> str:
     return "Deploy_" + _NOT_ID.sub("_", stage.name)
 
 
-def _minutes(seconds: int) -> int:
-    return math.ceil(seconds / 60)
+def _job_seconds(job_files: Sequence[JobFile], kind: JobKind, stage: Stage) -> int:
+    job = next(j for j in job_files if j.kind == kind and j.stage == stage.name)
+    return job.timeout_seconds
 
 
 def _timeout_minutes(job_files: Sequence[JobFile], kind: JobKind, stage: Stage) -> int:
     """How long `mlopsgen run` waits for a job: the job's own timeout, rounded up."""
-    job = next(j for j in job_files if j.kind == kind and j.stage == stage.name)
-    return _minutes(job.timeout_seconds)
+    return timeouts.run_minutes(_job_seconds(job_files, kind, stage))
+
+
+def _agent_minutes(job_files: Sequence[JobFile], kind: JobKind, stage: Stage) -> int:
+    """The timeoutInMinutes of the agent job that runs it (validate checks the same sum)."""
+    return timeouts.agent_job_minutes(_job_seconds(job_files, kind, stage))
 
 
 def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage]:
@@ -204,6 +212,7 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
                 depends_on=depends,
                 condition=condition,
                 run_timeout=_timeout_minutes(job_files, "deploy", stage),
+                job_timeout=_agent_minutes(job_files, "deploy", stage),
             )
         )
         previous = stage_id(stage)
@@ -233,7 +242,9 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "pr_check": pr_check,
             "pr_timeout": pr_timeout,
             "train_timeout": train_timeout,
-            "margin": AGENT_MARGIN_MINUTES,
+            "train_job_timeout": _agent_minutes(job_files, "train", first),
+            "pr_job_timeout": _agent_minutes(job_files, "pr-check", first) if pr_check else 0,
+            "pr_check_id": PR_CHECK_ID,
             "stages": _deploy_stages(spec, job_files),
             # the pipeline parameter deploy_mode: its values, the first one the default
             "deploy_modes": contract.DEPLOY_MODES,

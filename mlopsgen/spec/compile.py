@@ -1,4 +1,5 @@
-"""The one orchestrator: text -> YAML layer -> apiVersion -> JSON Schema -> semantics -> Spec.
+"""The one orchestrator: text -> YAML layer -> apiVersion -> JSON Schema -> semantics -> Spec
+-> agent limits (the one layer that reads the defaulted Spec).
 
 Every layer adds located diagnostics; the spec is built only when there are no errors.
 `compile_text` is pure (the files beside the spec come in as a reader function);
@@ -18,7 +19,7 @@ from pathlib import Path
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
-from mlopsgen.spec import schema, semantics, source
+from mlopsgen.spec import agent_limits, schema, semantics, source
 from mlopsgen.spec.diagnostics import Diagnostic, Location
 from mlopsgen.spec.file_rules import OutsideFolder, ReadFile
 from mlopsgen.spec.findings import Finding, mark_of, readable_path
@@ -118,6 +119,11 @@ def compile_text(
     spec = None
     if data is not None and not any(d.severity == "error" for d in diagnostics):
         spec = build_spec(data, origin)
+        # the last layer needs the defaulted model: what the pipeline asks of its agents
+        late = _locate(agent_limits.check(spec), loaded, str(path))
+        if late:
+            diagnostics = tuple(sorted((*diagnostics, *late), key=Diagnostic.sort_key))
+            spec = None if any(d.severity == "error" for d in late) else spec
     return CompileResult(path=path, spec=spec, diagnostics=diagnostics, text=text)
 
 

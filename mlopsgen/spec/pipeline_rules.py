@@ -134,6 +134,11 @@ def _url_problem(url: str) -> str | None:
 
 _POOL_NAME = re.compile(r"[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,127}")
 _VM_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# The Microsoft-hosted images whose `script:` steps run in bash, as the generated steps are
+# written: Ubuntu and macOS, by their YAML labels (Microsoft Learn, "Microsoft-hosted agents",
+# Software; the labels follow the runner-images repository). On the Windows images a
+# `script:` step runs in cmd.exe. Matched without case, as Azure DevOps matches vmImage.
+_BASH_IMAGE = re.compile(r"ubuntu-(latest|\d{2}\.04)|macos-(latest|\d{2})", re.IGNORECASE)
 
 
 def pool(data: dict[str, Any]) -> Iterator[Finding]:
@@ -150,6 +155,14 @@ def pool(data: dict[str, Any]) -> Iterator[Finding]:
         if value is not None and not pattern.fullmatch(value.strip()):
             why = (
                 _macro(value) or "must be a pool or image name: letters, digits, ' ', '_', '.', '-'"
+            )
+            yield Finding(("pipeline", "pool", key), "E349", f"'{value}' {why}")
+        elif key == "vm_image" and value is not None and not _BASH_IMAGE.fullmatch(value.strip()):
+            why = (
+                "is not a Microsoft-hosted Linux or macOS image (ubuntu-latest, ubuntu-24.04, "
+                "ubuntu-22.04, macOS-latest, macOS-15, ...): the generated steps are bash "
+                "scripts, which Windows images would run in cmd.exe; for another image use a "
+                "self-hosted pool (pipeline.pool.name)"
             )
             yield Finding(("pipeline", "pool", key), "E349", f"'{value}' {why}")
 

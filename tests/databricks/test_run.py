@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -113,18 +115,101 @@ def test_ctrl_c_cancels_the_run(
     assert "interrupted" in result.output
 
 
-def test_pr_check_is_a_one_time_submitted_run(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
-    result = cli("run", spec, "--stage", "staging", "--job", "pr-check")
+PR_ROOT = "/Shared/mlopsgen/wine-quality/pr-check"
+
+
+def _below(fake: FakeDatabricks, folder: str) -> list[str]:
+    return [p for p in fake.workspace.objects if p == folder or p.startswith(folder + "/")]
+
+
+def test_pr_check_is_a_one_time_submitted_run_in_its_own_folder(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    """Issue 10: each PR run uploads to its own folder (PR id and build id), runs under its
+    own name, e-mails nobody, and removes its folder when it ends."""
+    args = ("run", spec, "--stage", "staging", "--job", "pr-check")
+    result = cli(*args, "--check-id", "pr-17-build-4711")
     assert result.exit_code == 0, result.output
     assert not fake.calls("POST", "/api/2.2/jobs/run-now") and not fake.jobs
     (submit,) = fake.calls("POST", "/api/2.2/jobs/runs/submit")
     (task,) = submit.body["tasks"]
-    pr_path = "/Shared/mlopsgen/wine-quality/pr-check/notebooks/train"
-    assert task["notebook_task"]["notebook_path"] == pr_path
+    folder = f"{PR_ROOT}/pr-17-build-4711"
+    assert task["notebook_task"]["notebook_path"] == f"{folder}/notebooks/train"
     assert task["notebook_task"]["base_parameters"]["mlopsgen_mode"] == "pr"
     assert "job_cluster_key" not in task and task["new_cluster"]["num_workers"] == 2
-    assert submit.body["run_name"] == "wine-quality-pr-check"
-    assert fake.workspace.objects[pr_path].object_type == "NOTEBOOK"
+    assert submit.body["run_name"] == "wine-quality-pr-check pr-17-build-4711"
+    # the train job e-mails the owners on failure; a PR's check does not
+    assert not {"email_notifications", "webhook_notifications"} & set(submit.body)
+    (imported,) = fake.calls("POST", "/api/2.0/workspace/import")
+    assert imported.body["path"] == f"{folder}/notebooks/train"
+    (delete,) = fake.calls("POST", "/api/2.0/workspace/delete")
+    assert delete.body == {"path": folder, "recursive": True}
+    assert not _below(fake, folder)
+    assert f"deleted the PR check's folder {folder}" in result.output
+
+
+def test_concurrent_pr_checks_never_touch_each_others_folder(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    """PR A's check is still running (its notebook is in its folder) when PR B's runs: B
+    uploads, runs and deletes only its own folder, and A's notebook is unchanged."""
+    other = f"{PR_ROOT}/pr-16-build-4710"
+    fake.workspace.mkdirs(f"{other}/notebooks")
+    fake.workspace.import_(
+        {
+            "path": f"{other}/notebooks/train",
+            "content": base64.b64encode(b"# Databricks notebook source\nprint('A')").decode(),
+            "format": "SOURCE",
+            "language": "PYTHON",
+        }
+    )
+    result = cli("run", spec, "--stage", "staging", "--job", "pr-check", "--check-id", "pr-17-b-1")
+    assert result.exit_code == 0, result.output
+    assert _below(fake, other) == [other, f"{other}/notebooks", f"{other}/notebooks/train"]
+    assert fake.workspace.content(f"{other}/notebooks/train").endswith("print('A')")
+    assert not _below(fake, f"{PR_ROOT}/pr-17-b-1")
+
+
+@pytest.mark.parametrize("outcome", ["FAILED", "timeout"])
+def test_a_failed_or_timed_out_pr_check_still_removes_its_folder(
+    fake: FakeDatabricks, cli: Cli, spec: Path, outcome: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if outcome == "timeout":
+        fake.script_runs(RunScript(hold=True))
+        extra: tuple[str, ...] = ("--timeout", "1")
+        monkeypatch.setattr(databricks_watch, "MINUTE", 0.05)
+    else:
+        fake.script_runs(RunScript(result="FAILED"))
+        extra = ()
+    args = ("run", spec, "--stage", "staging", "--job", "pr-check", "--check-id", "pr-1-b-2")
+    result = cli(*args, *extra)
+    assert result.exit_code == 1, result.output
+    assert not _below(fake, f"{PR_ROOT}/pr-1-b-2")
+    assert len(fake.calls("POST", "/api/2.0/workspace/delete")) == 1
+
+
+def test_a_pr_check_run_by_hand_gets_a_folder_of_its_own(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    result = cli("run", spec, "--stage", "staging", "--job", "pr-check")
+    assert result.exit_code == 0, result.output
+    (imported,) = fake.calls("POST", "/api/2.0/workspace/import")
+    assert re.fullmatch(rf"{PR_ROOT}/local-[0-9a-f]{{12}}/notebooks/train", imported.body["path"])
+    assert not [p for p in fake.workspace.objects if p.startswith(PR_ROOT + "/")]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--job", "train", "--check-id", "pr-1"), "only the pr-check run takes one"),
+        (("--job", "pr-check", "--check-id", "../deployed"), "expected 1 to 64 letters"),
+        (("--job", "pr-check", "--check-id", ""), "expected 1 to 64 letters"),
+    ],
+)
+def test_check_id_usage_errors(cli: Cli, spec: Path, extra: tuple[str, ...], message: str) -> None:
+    result = cli("run", spec, "--stage", "staging", *extra)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
 
 
 def test_job_not_deployed_says_to_deploy(cli: Cli, spec: Path) -> None:

@@ -56,6 +56,9 @@ class WorkspaceTree:
         if (method, action) == ("POST", "import"):
             _check(method_fields(WorkspaceAPI.import_), body)
             return self.import_(body)
+        if (method, action) == ("POST", "delete"):
+            _check(method_fields(WorkspaceAPI.delete), body)
+            return self.delete(_absolute(body.get("path")), bool(body.get("recursive", False)))
         if (method, action) == ("GET", "get-status"):
             _check_query(query, {"path"})
             return self._get(query.get("path")).info()
@@ -88,6 +91,18 @@ class WorkspaceTree:
                 self._add(current, "DIRECTORY", b"", None)
             elif existing.object_type != "DIRECTORY":
                 raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"Path ({current}) already exists.")
+        return {}
+
+    def delete(self, path: str, recursive: bool) -> dict[str, Any]:
+        """As the Workspace API documents workspace/delete: a missing path is
+        RESOURCE_DOES_NOT_EXIST, and a directory that is not empty is DIRECTORY_NOT_EMPTY
+        unless `recursive` is set (docs.databricks.com, REST API, Workspace, Delete)."""
+        obj = self._get(path)
+        below = [p for p in self.objects if p.startswith(path.rstrip("/") + "/")]
+        if obj.object_type == "DIRECTORY" and below and not recursive:
+            raise ApiError(400, "DIRECTORY_NOT_EMPTY", f"Folder ({path}) is not empty.")
+        for item in [path, *below]:
+            del self.objects[item]
         return {}
 
     def import_(self, body: dict[str, Any]) -> dict[str, Any]:
