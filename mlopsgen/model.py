@@ -111,6 +111,7 @@ class Approval:
     approvers: tuple[str, ...]
     timeout_minutes: int
     instructions: str
+    allow_self_approval: bool  # false: whoever started the run cannot approve it
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ class Pipeline:
     package: PackageSource
     pool: Pool
     tests: Tests
+    release_branch: str  # a branch name, e.g. "main" (not refs/heads/main)
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ def _pipeline(p: Mapping[str, Any]) -> Pipeline:
         ),
         pool=Pool(vm_image=p["pool"].get("vm_image"), name=p["pool"].get("name")),
         tests=_tests(_defaulted(p["tests"], "pipeline.tests")),
+        release_branch=str(p["release_branch"]),
     )
 
 
@@ -383,6 +386,7 @@ def _approval(a: Mapping[str, Any]) -> Approval:
         approvers=tuple(a["approvers"]),
         timeout_minutes=int(a["timeout_minutes"]),
         instructions=str(a["instructions"]),
+        allow_self_approval=bool(a["allow_self_approval"]),
     )
 
 

@@ -179,9 +179,33 @@ def _agent_minutes(job_files: Sequence[JobFile], kind: JobKind, stage: Stage) ->
     return timeouts.agent_job_minutes(_job_seconds(job_files, kind, stage))
 
 
+def release_ref(spec: Spec) -> str:
+    """The ref a run must come from to train and deploy (Build.SourceBranch's form)."""
+    return "refs/heads/" + _refuse_macros("pipeline.release_branch", spec.pipeline.release_branch)
+
+
+def _from_release_branch(spec: Spec) -> str:
+    """Not a pull request, and from the release branch (validate allows only characters that
+    need no quoting in an expression literal). Build.SourceBranch is refs/heads/<branch> for
+    CI, manual and scheduled runs, refs/pull/<id>/merge for a PR (Microsoft Learn,
+    "Predefined variables"); eq() ignores case, as Azure Repos' branch names do."""
+    return (
+        "ne(variables['Build.Reason'], 'PullRequest'), "
+        f"eq(variables['Build.SourceBranch'], '{release_ref(spec)}')"
+    )
+
+
+def train_condition(spec: Spec) -> str:
+    return (
+        f"and(succeeded(), {_from_release_branch(spec)}, "
+        "eq(variables['MLOPSGEN_REQUESTED_VERSION'], 'new'))"
+    )
+
+
 def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage]:
     result = []
     previous = "Train"
+    branch = _from_release_branch(spec)
     for stage in spec.stages:
         if stage.approval is not None:
             approval = stage.approval
@@ -191,7 +215,7 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
         if previous == "Train":
             depends = ("Validate", "Train")
             condition = (
-                f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
+                f"and({_NOT_CANCELED}, {branch}, "
                 f"{_succeeded('Validate')}, "
                 f"or({_succeeded('Train')}, "
                 "and(eq(dependencies.Train.result, 'Skipped'), "
@@ -199,10 +223,7 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
             )
         else:
             depends = ("Train", previous)
-            condition = (
-                f"and({_NOT_CANCELED}, ne(variables['Build.Reason'], 'PullRequest'), "
-                f"{_succeeded(previous)})"
-            )
+            condition = f"and({_NOT_CANCELED}, {branch}, {_succeeded(previous)})"
         result.append(
             DeployStage(
                 id=stage_id(stage),
@@ -242,6 +263,9 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "pr_check": pr_check,
             "pr_timeout": pr_timeout,
             "train_timeout": train_timeout,
+            "train_condition": train_condition(spec),
+            "release_branch": spec.pipeline.release_branch,
+            "release_ref": release_ref(spec),
             "train_job_timeout": _agent_minutes(job_files, "train", first),
             "pr_job_timeout": _agent_minutes(job_files, "pr-check", first) if pr_check else 0,
             "pr_check_id": PR_CHECK_ID,

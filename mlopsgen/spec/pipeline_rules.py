@@ -167,4 +167,34 @@ def pool(data: dict[str, Any]) -> Iterator[Finding]:
             yield Finding(("pipeline", "pool", key), "E349", f"'{value}' {why}")
 
 
-RULES = (one_source, feed_name, wheels_folder, index_url, pool, test_paths)
+# Branch names git accepts (git-check-ref-format: no "..", "@{", "//", component starting with
+# "." or ending in ".lock", trailing "/" or "."), further limited to characters that need no
+# quoting in the YAML and in the expression literals of the stage conditions.
+_BRANCH_CHARS = re.compile(r"[A-Za-z0-9._/+-]+")
+
+
+def _branch_problem(branch: str) -> str | None:
+    if branch.startswith("refs/"):
+        return f"is a ref; give the branch name itself, e.g. '{branch.split('/', 2)[-1]}'"
+    if not _BRANCH_CHARS.fullmatch(branch):
+        return _macro(branch) or (
+            "must be a branch name of letters, digits, '.', '_', '/', '+' and '-'"
+        )
+    parts = branch.split("/")
+    bad = (
+        ".." in branch
+        or branch.endswith((".", "/"))
+        or branch.startswith("/")
+        or any(not p or p.startswith(".") or p.endswith(".lock") for p in parts)
+    )
+    return "is not a branch name git accepts (git check-ref-format)" if bad else None
+
+
+def release_branch(data: dict[str, Any]) -> Iterator[Finding]:
+    branch = text(as_map(data.get("pipeline")).get("release_branch"))
+    why = None if branch is None else _branch_problem(branch)
+    if why:
+        yield Finding(("pipeline", "release_branch"), "E370", f"'{branch}' {why}")
+
+
+RULES = (one_source, feed_name, wheels_folder, index_url, pool, test_paths, release_branch)

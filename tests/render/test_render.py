@@ -193,6 +193,8 @@ def test_pipeline_shape() -> None:
     inputs = approve["steps"][0]["inputs"]
     assert approve["steps"][0]["task"] == "ManualValidation@1"
     assert inputs["onTimeout"] == "reject" and inputs["approvers"] == "ml-leads@wine.example"
+    # the task's default lets an approver approve the run they started: four eyes instead
+    assert inputs["allowApproversToApproveTheirOwnRuns"] is False
     assert deploy["dependsOn"] == "approve"
     assert deploy["variables"][0]["value"] == (
         "$[ stageDependencies.Train.train.outputs['train.model_version'] ]"
