@@ -193,6 +193,29 @@ class Pipeline:
     release_branch: str  # a branch name, e.g. "main" (not refs/heads/main)
 
 
+PrincipalKind = Literal["group_name", "user_name", "service_principal_name"]
+# The spec's key for each kind of principal -> the Permissions API's field for it.
+PRINCIPAL_FIELDS: Mapping[str, PrincipalKind] = {
+    "group": "group_name",
+    "user": "user_name",
+    "service_principal": "service_principal_name",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: PrincipalKind
+    name: str
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """Who may view (CAN_VIEW) and who may also run (CAN_MANAGE_RUN) the generated jobs."""
+
+    can_view: tuple[Principal, ...]
+    can_manage_run: tuple[Principal, ...]
+
+
 @dataclass(frozen=True)
 class Spec:
     api_version: str
@@ -205,6 +228,7 @@ class Spec:
     stages: tuple[Stage, ...]
     serving: Serving | None
     pipeline: Pipeline
+    permissions: Permissions
     origin: Origin
 
     def stage(self, name: str) -> Stage:
@@ -237,6 +261,7 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
         ),
         serving=serving,
         pipeline=_pipeline(_defaulted(data["pipeline"], "pipeline")),
+        permissions=_permissions(_defaulted(data["permissions"], "permissions")),
         origin=origin,
     )
 
@@ -252,6 +277,20 @@ def _pipeline(p: Mapping[str, Any]) -> Pipeline:
         pool=Pool(vm_image=p["pool"].get("vm_image"), name=p["pool"].get("name")),
         tests=_tests(_defaulted(p["tests"], "pipeline.tests")),
         release_branch=str(p["release_branch"]),
+    )
+
+
+def _permissions(p: Mapping[str, Any]) -> Permissions:
+    def principals(items: list[Mapping[str, str]]) -> tuple[Principal, ...]:
+        # validate allows exactly one key per item
+        return tuple(
+            Principal(PRINCIPAL_FIELDS[key], str(name))
+            for item in items
+            for key, name in item.items()
+        )
+
+    return Permissions(
+        can_view=principals(p["can_view"]), can_manage_run=principals(p["can_manage_run"])
     )
 
 

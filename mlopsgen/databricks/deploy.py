@@ -11,6 +11,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlopsgen.databricks import permissions
 from mlopsgen.databricks.client import api_errors, connect, workspace_url
 from mlopsgen.databricks.desired import Upload, desired_state
 from mlopsgen.databricks.plan import Change, Plan, make_plan
@@ -18,6 +19,7 @@ from mlopsgen.databricks.remote import fetch_current, ours_named
 from mlopsgen.databricks.target import Target
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.render.artifacts import JobFile
+from mlopsgen.render.job_fields import job_settings_only
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -87,6 +89,14 @@ def _apply_job(client: WorkspaceClient, host: str, change: Change, job: JobFile)
     return _create(client, host, job, settings)
 
 
+def _access_control(job: JobFile) -> Any:
+    """The job's create-time access_control_list, typed as JobsAPI.create takes it."""
+    from databricks.sdk.service.jobs import JobAccessControlRequest
+
+    items = job.settings.get("access_control_list")
+    return None if items is None else [JobAccessControlRequest.from_dict(i) for i in items]
+
+
 def _create(client: WorkspaceClient, host: str, job: JobFile, settings: Any) -> list[str]:
     """Create the job so that exactly one with its name and identity exists afterwards.
 
@@ -103,8 +113,8 @@ def _create(client: WorkspaceClient, host: str, job: JobFile, settings: Any) -> 
     created: int | None = None
     try:
         with api_errors(host, f"creating job {job.name}"):
-            fields = {key: getattr(settings, key) for key in job.settings}
-            created = client.jobs.create(**fields).job_id
+            fields = {key: getattr(settings, key) for key in job_settings_only(job.settings)}
+            created = client.jobs.create(**fields, access_control_list=_access_control(job)).job_id
     except MlopsgenError:
         if not ours_named(client, host, job.name, job.identity):
             raise  # nothing was created: the error stands
@@ -121,8 +131,10 @@ def _create(client: WorkspaceClient, host: str, job: JobFile, settings: Any) -> 
 
 
 def _reset(client: WorkspaceClient, host: str, job: JobFile, job_id: int, settings: Any) -> None:
+    """jobs/reset takes the settings only; then the permissions, through their own API."""
     with api_errors(host, f"updating job {job.name} ({job_id})"):
         client.jobs.reset(job_id, new_settings=settings)
+    permissions.apply(client, host, job, job_id)
 
 
 def _delete_jobs(client: WorkspaceClient, host: str, name: str, job_ids: list[int]) -> list[str]:
@@ -144,7 +156,8 @@ def job_settings(job: JobFile) -> Any:
     """The SDK object for a generated job; it must carry every field (from_dict drops unknowns)."""
     from databricks.sdk.service.jobs import JobSettings
 
-    settings = JobSettings.from_dict(dict(job.settings))
-    if settings.as_dict() != job.settings:
+    body = job_settings_only(job.settings)
+    settings = JobSettings.from_dict(body)
+    if settings.as_dict() != body:
         raise RuntimeError(f"{job.path} is not a JobSettings body that databricks-sdk keeps whole")
     return settings

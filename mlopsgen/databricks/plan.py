@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlopsgen.databricks import permissions
 from mlopsgen.databricks.compare import settings_match
 from mlopsgen.databricks.desired import Desired, Upload
 from mlopsgen.layout import IDENTITY_TAG
 from mlopsgen.render.artifacts import JobFile
+from mlopsgen.render.job_fields import job_settings_only
 
 Action = Literal["create", "update", "unchanged", "delete"]
 
@@ -31,6 +33,8 @@ class RemoteJob:
     name: str
     identity: str | None
     settings: Mapping[str, Any]  # full settings (jobs/get) for ours; list view for others
+    # direct permissions (read for ours only; None: not read)
+    permissions: frozenset[permissions.Entry] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,20 @@ def make_plan(desired: Desired, current: Current, *, repair_duplicates: bool = F
             conflicts.append(duplicates_message(job.name, job.identity, ours))
         elif ours:
             keep, *extra = ours
-            action: Action = (
-                "unchanged" if settings_match(job.settings, keep.settings) else "update"
-            )
+            action: Action = "unchanged" if _up_to_date(job, keep) else "update"
             changes.append(Change("job", job.name, action, keep.job_id, job=job))
             changes.extend(Change("job", job.name, "delete", r.job_id) for r in extra)
         else:
             changes.append(Change("job", job.name, "create", job=job))
     return Plan(tuple(changes), tuple(left_alone), tuple(conflicts))
+
+
+def _up_to_date(job: JobFile, remote: RemoteJob) -> bool:
+    """The settings match, and so do the permissions the spec manages (read for ours)."""
+    if not settings_match(job_settings_only(job.settings), remote.settings):
+        return False
+    granted = remote.permissions
+    return granted is None or permissions.managed(granted) == permissions.desired(job)
 
 
 def _by_id(job: RemoteJob) -> int:

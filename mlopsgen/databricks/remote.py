@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from mlopsgen.databricks import permissions
 from mlopsgen.databricks.client import read_retrying
 from mlopsgen.databricks.desired import Desired, Upload
 from mlopsgen.databricks.plan import Current, RemoteJob, RemoteObject
@@ -17,8 +19,16 @@ if TYPE_CHECKING:
 
 def fetch_current(client: WorkspaceClient, host: str, desired: Desired) -> Current:
     objects = {u.path: remote_object(client, host, u) for u in desired.uploads}
-    names = sorted({j.name for j in desired.jobs})
-    jobs = {name: jobs_named(client, host, name) for name in names}
+    identities = {j.name: j.identity for j in desired.jobs}
+    jobs = {
+        name: tuple(
+            replace(job, permissions=permissions.read(client, host, job.job_id))
+            if job.identity == identities[name]
+            else job
+            for job in jobs_named(client, host, name)
+        )
+        for name in sorted(identities)
+    }
     return Current(objects=objects, jobs=jobs)
 
 

@@ -20,6 +20,7 @@ from mlopsgen.databricks.target import Target
 # JobSettings fields that runs/submit accepts as they are (the notification fields it also
 # accepts are left out on purpose: see above).
 SUBMIT_FIELDS = (
+    "access_control_list",  # the team may open the PR run's page too
     "budget_policy_id",
     "environments",
     "git_source",

@@ -249,7 +249,26 @@ def job_settings(spec: Spec, plan: JobPlan) -> dict[str, Any]:
         settings["job_clusters"] = plan.placement.job_clusters
     if plan.placement.environments:
         settings["environments"] = plan.placement.environments
+    if access_control(spec):
+        settings["access_control_list"] = access_control(spec)
     return owned("job", settings)
+
+
+def access_control(spec: Spec) -> list[dict[str, Any]]:
+    """The spec's job permissions as a jobs/create `access_control_list` (sorted, so the
+    file never changes unless the spec did)."""
+    entries = [
+        (level, principal)
+        for level, principals in (
+            ("CAN_MANAGE_RUN", spec.permissions.can_manage_run),
+            ("CAN_VIEW", spec.permissions.can_view),
+        )
+        for principal in principals
+    ]
+    return [
+        owned("access_control", {principal.kind: principal.name, "permission_level": level})
+        for level, principal in sorted(entries, key=lambda e: (e[0], e[1].kind, e[1].name))
+    ]
 
 
 def job_file(spec: Spec, plan: JobPlan) -> JobFile:

@@ -15,6 +15,7 @@ from mlopsgen.spec import (
     auth_rules,
     cron,
     file_rules,
+    permission_rules,
     pipeline_rules,
     serving_rules,
     tag_rules,
@@ -216,4 +217,5 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     value_rules.approver_commas,
     *pipeline_rules.RULES,
     *auth_rules.RULES,
+    *permission_rules.RULES,
 )

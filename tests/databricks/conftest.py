@@ -18,9 +18,15 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "specs" / "wine-quality"
 Cli = Callable[..., Result]
 
 
+# The groups the example spec shares its jobs with: the fake workspace has them (it refuses
+# a grant to a principal it does not know, as the service does).
+EXAMPLE_GROUPS = {("group_name", "wine-data-science"), ("group_name", "wine-ml-oncall")}
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeDatabricks]:
     with FakeDatabricks() as server:
+        server.jobs_api.principals |= EXAMPLE_GROUPS
         yield server
 
 

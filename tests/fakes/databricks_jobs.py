@@ -12,6 +12,10 @@ from fakes.databricks_runs import FakeRun, RunScript
 from fakes.errors import ApiError, invalid
 from fakes.sdk_schema import check_fields, dataclass_fields, method_fields
 
+CREATOR = "someone@example.com"  # the identity the fake's token belongs to
+PERMISSIONS = "/api/2.0/permissions/jobs/"
+_PRINCIPAL_FIELDS = ("user_name", "group_name", "service_principal_name")
+
 
 @dataclass
 class JobsService:
@@ -25,8 +29,20 @@ class JobsService:
     run_scripts: list[RunScript] = field(default_factory=list)
     _idempotency: dict[str, int] = field(default_factory=dict)  # token -> run_id
     _next_id: int = 100
+    # job_id -> its direct grants: (permission level, principal field, principal name)
+    grants: dict[int, set[tuple[str, str, str]]] = field(default_factory=dict)
+    # the principals the workspace knows; granting anyone else is refused, as the service does
+    principals: set[tuple[str, str]] = field(
+        default_factory=lambda: {
+            ("user_name", CREATOR),
+            ("group_name", "admins"),
+            ("group_name", "users"),
+        }
+    )
 
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> dict[str, Any]:
+        if path.startswith(PERMISSIONS):
+            return self.permissions_route(method, path.removeprefix(PERMISSIONS), body)
         handler = _JOB_ROUTES.get((method, path))
         if handler is None:
             raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
@@ -41,10 +57,11 @@ class JobsService:
         job_id = self._new_id()
         self.jobs[job_id] = {
             "job_id": job_id,
-            "creator_user_name": "someone@example.com",
+            "creator_user_name": CREATOR,
             "created_time": 1700000000000 + job_id,
             "settings": json.loads(json.dumps(settings)),
         }
+        self.grants[job_id] = {("IS_OWNER", "user_name", CREATOR)}  # every job has its owner
         return job_id
 
     def _job(self, job_id: Any) -> dict[str, Any]:
@@ -59,7 +76,86 @@ class JobsService:
         _check_body(method_fields(JobsAPI.create), body)
         settings = {k: v for k, v in body.items() if k != "access_control_list"}
         _check_job_settings(settings)
-        return {"job_id": self.store_job(settings)}
+        # the creator owns the job unless the list names another owner (Databricks, "Jobs
+        # access control": the job creator has IS OWNER by default)
+        given = self._grants(body.get("access_control_list") or [])
+        if not any(level == "IS_OWNER" for level, _, _ in given):
+            given.add(("IS_OWNER", "user_name", CREATOR))
+        self._check_owner(given)
+        job_id = self.store_job(settings)
+        self.grants[job_id] = given
+        return {"job_id": job_id}
+
+    # ----- the Permissions API for jobs ----------------------------------------------------
+
+    def permissions_route(self, method: str, job_id: str, body: Any) -> dict[str, Any]:
+        """GET and PUT /api/2.0/permissions/jobs/{id} (Databricks REST API, Permissions):
+        PUT replaces every direct grant; a job keeps exactly one owner, a user or a service
+        principal (groups cannot own jobs); workspace admins' CAN_MANAGE is inherited."""
+        from databricks.sdk.service.jobs import JobsAPI
+
+        if not job_id.isdigit():
+            raise invalid(f"{job_id} is not a job id.")
+        job = self._job(int(job_id))["job_id"]
+        if method == "PUT":
+            _check_body(method_fields(JobsAPI.set_permissions), {"job_id": job_id, **body})
+            given = self._grants(body.get("access_control_list") or [])
+            self._check_owner(given)
+            self.grants[job] = given
+        elif method != "GET":
+            raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method}' permissions")
+        return self._permissions(job)
+
+    def _grants(self, items: list[Any]) -> set[tuple[str, str, str]]:
+        from databricks.sdk.service.jobs import JobPermissionLevel
+
+        levels = {level.value for level in JobPermissionLevel}
+        found = set()
+        for item in items:
+            if not isinstance(item, dict):
+                raise invalid("access_control_list items must be objects.")
+            named = [f for f in _PRINCIPAL_FIELDS if item.get(f)]
+            if len(named) != 1:
+                raise invalid("Exactly one of user_name, group_name, service_principal_name.")
+            level = item.get("permission_level")
+            if level not in levels:
+                raise invalid(f"Invalid permission level {level}.")
+            principal = (named[0], item[named[0]])
+            if principal not in self.principals:
+                raise invalid(f"Principal: {named[0]}({item[named[0]]}) does not exist.")
+            found.add((level, *principal))
+        return found
+
+    @staticmethod
+    def _check_owner(grants: set[tuple[str, str, str]]) -> None:
+        owners = [g for g in grants if g[0] == "IS_OWNER"]
+        if len(owners) != 1:
+            raise invalid("The job must have exactly one owner.")
+        if owners[0][1] == "group_name":
+            raise invalid("A group cannot be the owner of a job.")
+
+    def _permissions(self, job_id: int) -> dict[str, Any]:
+        by_principal: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for level, kind, name in sorted(self.grants.get(job_id, set())):
+            by_principal.setdefault((kind, name), []).append(
+                {"permission_level": level, "inherited": False}
+            )
+        admins = by_principal.setdefault(("group_name", "admins"), [])
+        admins.append(
+            {
+                "permission_level": "CAN_MANAGE",
+                "inherited": True,
+                "inherited_from_object": ["/jobs/"],
+            }
+        )
+        return {
+            "object_id": f"/jobs/{job_id}",
+            "object_type": "job",
+            "access_control_list": [
+                {kind: name, "display_name": name, "all_permissions": grants}
+                for (kind, name), grants in sorted(by_principal.items())
+            ],
+        }
 
     def jobs_reset(self, _query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         from databricks.sdk.service.jobs import JobsAPI
@@ -78,6 +174,7 @@ class JobsService:
         _check_body(method_fields(JobsAPI.delete), body)
         self._job(body.get("job_id"))  # a job that does not exist is a 400, as the service
         del self.jobs[body["job_id"]]
+        self.grants.pop(body["job_id"], None)
         return {}
 
     def jobs_get(self, query: dict[str, str], _body: Any) -> dict[str, Any]:

@@ -9,13 +9,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from databricks.bundles.jobs import Job
-from databricks.sdk.service.jobs import JobSettings
+from databricks.sdk.service.jobs import JobAccessControlRequest, JobSettings
 from render.examples import EXAMPLES, example_tree
 
 from mlopsgen import __version__, layout
+from mlopsgen.render.job_fields import CREATE_ONLY, job_settings_only
 
 HEADER = "# Databricks notebook source"
 SEPARATOR = "# COMMAND ----------"
@@ -46,15 +48,30 @@ def test_pipelines_pass_microsofts_schema(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "path"), _files(".json", "databricks/"))
 def test_jobs_are_lossless_job_settings(name: str, path: str) -> None:
+    """Each file is a jobs/create body: JobSettings plus the create-only permissions, each
+    kept whole by databricks-sdk's models (from_dict drops unknown keys)."""
     body = json.loads(example_tree(name)[path])
-    assert JobSettings.from_dict(body).as_dict() == body  # from_dict drops unknown keys
+    settings = job_settings_only(body)
+    assert JobSettings.from_dict(settings).as_dict() == settings
+    for item in body.get("access_control_list", []):
+        assert JobAccessControlRequest.from_dict(item).as_dict() == item
+    assert set(body) - set(settings) <= set(CREATE_ONLY)
 
 
 @pytest.mark.parametrize(("name", "path"), _files(".json", "databricks/"))
 def test_jobs_load_as_bundle_jobs(name: str, path: str) -> None:
+    """Databricks Asset Bundles' job model takes the same settings; it calls the permissions
+    `permissions` (`level` instead of `permission_level`)."""
     body = json.loads(example_tree(name)[path])
-    job = Job.from_dict(body)
-    assert job.as_dict()["name"] == body["name"]
+    bundle: dict[str, object] = dict(job_settings_only(body))
+    if "access_control_list" in body:
+        bundle["permissions"] = [
+            {"level" if k == "permission_level" else k: v for k, v in item.items()}
+            for item in body["access_control_list"]
+        ]
+    loaded: dict[str, Any] = dict(Job.from_dict(bundle).as_dict())  # type: ignore[arg-type]
+    assert loaded["name"] == body["name"]
+    assert len(loaded.get("permissions", [])) == len(body.get("access_control_list", []))
 
 
 def _notebooks() -> list[tuple[str, str]]:
