@@ -44,7 +44,14 @@ TRAIN_STEP = "train"
 MODEL_VERSION_OUTPUT = "model_version"
 
 # --- the workspace --------------------------------------------------------------------------
-DEFAULT_WORKSPACE_ROOT = "/Shared/mlopsgen"
+# The deploying identity's user name (a service principal's is its application ID), which
+# `deploy` and `run` resolve from the workspace (SCIM Me) before they use a path holding it:
+# Databricks Asset Bundles' own spelling. The default folder is that identity's home, which
+# only it (and workspace admins) can write; under /Shared every workspace user has CAN MANAGE
+# and could change the code the jobs run as the deploying identity (issue 12).
+CURRENT_USER = "${workspace.current_user.userName}"
+DEFAULT_WORKSPACE_ROOT = f"/Users/{CURRENT_USER}/mlopsgen"
+SHARED_FOLDER = "/Shared"
 # Where `run --job pr-check` puts the PR's training notebook, under the stage's folder.
 PR_CHECK_FOLDER = "pr-check"
 # A PR check's id (`run --check-id`), a folder name under PR_CHECK_FOLDER: the pipeline gives
@@ -121,6 +128,12 @@ TASK_NOTEBOOKS = frozenset(notebook_file(task) for task in TASKS)
 
 def default_workspace_folder(spec_name: str) -> str:
     return f"{DEFAULT_WORKSPACE_ROOT}/{spec_name}"
+
+
+def is_shared_folder(folder: str) -> bool:
+    """A folder under /Shared (or /Workspace/Shared), which every workspace user may edit."""
+    path = folder.removeprefix("/Workspace")
+    return path == SHARED_FOLDER or path.startswith(SHARED_FOLDER + "/")
 
 
 def workspace_notebook(folder: str, relative: str) -> str:

@@ -134,7 +134,7 @@ class StageServing:
 class Stage:
     name: str
     workspace: str  # https host, no trailing slash
-    workspace_folder: str  # where deploy puts notebooks, e.g. /Shared/mlopsgen/wine-quality
+    workspace_folder: str  # where deploy puts notebooks; may hold layout.CURRENT_USER
     service_connection: str | None
     variable_group: str | None
     group_variable: str  # the variable group's secret holding a PAT

@@ -146,3 +146,12 @@ def failed_tasks(tasks: Sequence[FailedTask]) -> str:
 def output_variable(name: str, value: str) -> str:
     """An Azure Pipelines logging command that publishes a step's output variable."""
     return f"##vso[task.setvariable variable={name};isOutput=true]{value}\n"
+
+
+def shared_folder_warning(stage: str, folder: str) -> str:
+    return (
+        f"warning: stage {stage} deploys to {folder}: every workspace user can edit what is "
+        "under /Shared, and so change the code its jobs run as the deploying identity; leave "
+        "workspace_folder out (the deploying identity's home) or name a folder only it can "
+        "write\n"
+    )

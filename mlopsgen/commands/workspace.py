@@ -36,12 +36,14 @@ def run_deploy(
     """Print the stage's plan, then (unless --dry-run) apply only what changed."""
     from mlopsgen import report
     from mlopsgen.databricks.deploy import apply_plan, prepare
-    from mlopsgen.layout import IDENTITY_TAG
+    from mlopsgen.layout import IDENTITY_TAG, is_shared_folder
 
-    target = load_target(spec, stage)
-    prepared = prepare(target, host, repair_duplicates=repair_duplicates)
+    prepared = prepare(load_target(spec, stage), host, repair_duplicates=repair_duplicates)
     plan = prepared.plan
-    console.out(report.deploy_header(stage, prepared.host, target.stage.workspace_folder))
+    folder = prepared.target.stage.workspace_folder
+    console.out(report.deploy_header(stage, prepared.host, folder))
+    if is_shared_folder(folder):
+        console.err(report.shared_folder_warning(stage, folder))
     console.out(report.deploy_plan(plan, IDENTITY_TAG))
     if plan.conflicts:
         raise MlopsgenError(plan.conflicts[0])
@@ -68,6 +70,7 @@ def run_job(
     from mlopsgen import report
     from mlopsgen.databricks import run
     from mlopsgen.databricks.client import connect, workspace_url
+    from mlopsgen.databricks.target import resolved
     from mlopsgen.databricks.watch import watch_run
     from mlopsgen.layout import MODEL_VERSION_OUTPUT
 
@@ -77,6 +80,9 @@ def run_job(
     job_file = run.job_to_run(target, kind)
     url = workspace_url(host, target.stage.workspace)
     client = connect(url)
+    if kind == "pr-check":  # it uploads to, and submits from, the stage's folder
+        target = resolved(client, url, target)
+        job_file = run.job_to_run(target, kind)
     if kind == "pr-check":
         check_id = check_id or run.local_check_id()
     try:

@@ -16,7 +16,7 @@ from mlopsgen.databricks.client import api_errors, connect, workspace_url
 from mlopsgen.databricks.desired import Upload, desired_state
 from mlopsgen.databricks.plan import Change, Plan, make_plan
 from mlopsgen.databricks.remote import fetch_current, ours_named
-from mlopsgen.databricks.target import Target
+from mlopsgen.databricks.target import Target, resolved
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.job_fields import job_settings_only
@@ -32,14 +32,17 @@ class Prepared:
     client: WorkspaceClient
     host: str
     plan: Plan
+    target: Target  # with the deploying identity's home folder filled in
 
 
 def prepare(target: Target, host: str | None, *, repair_duplicates: bool = False) -> Prepared:
-    desired = desired_state(target)
     url = workspace_url(host, target.stage.workspace)
     client = connect(url)
+    target = resolved(client, url, target)
+    desired = desired_state(target)
     current = fetch_current(client, url, desired)
-    return Prepared(client, url, make_plan(desired, current, repair_duplicates=repair_duplicates))
+    plan = make_plan(desired, current, repair_duplicates=repair_duplicates)
+    return Prepared(client, url, plan, target)
 
 
 def apply_plan(client: WorkspaceClient, host: str, plan: Plan) -> list[str]:

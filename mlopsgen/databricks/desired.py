@@ -1,6 +1,7 @@
 """What one stage's workspace should hold: uploads and jobs, computed from the target (pure).
 
-Workspace layout (stage.workspace_folder, default /Shared/mlopsgen/<spec name>; every name
+Workspace layout (stage.workspace_folder, default the deploying identity's home
+/Users/<user>/mlopsgen/<spec name>, resolved by `target.resolved`; every name
 comes from `mlopsgen.layout`):
 
     <folder>/notebooks/<task>                 generated notebooks (NOTEBOOK, Python source)

@@ -8,13 +8,19 @@ to the workspace cannot differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from mlopsgen import layout
+from mlopsgen.databricks.client import read_retrying
 from mlopsgen.errors import MlopsgenError, UsageError
 from mlopsgen.layout import JobKind
 from mlopsgen.model import Spec, Stage
-from mlopsgen.render.artifacts import JobFile, Rendered
+from mlopsgen.render.artifacts import Artifact, JobFile, Rendered
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 
 @dataclass(frozen=True)
@@ -54,3 +60,58 @@ def make_target(spec: Spec, spec_path: Path, stage_name: str) -> Target:
         known = ", ".join(s.name for s in spec.stages)
         raise UsageError(f"--stage {stage_name}: no such stage in {spec_path} (stages: {known})")
     return Target(spec, stage, spec_path.parent, render_spec(spec))
+
+
+def needs_user(target: Target) -> bool:
+    """Whether the stage's folder is the deploying identity's home, known only in the workspace."""
+    return layout.CURRENT_USER in target.stage.workspace_folder
+
+
+def current_user(client: WorkspaceClient, host: str) -> str:
+    """The identity the client acts as: a user's e-mail, a service principal's application ID
+    (SCIM `Me`; its home folder is /Users/<that name>)."""
+
+    def me() -> str:
+        name = client.current_user.me().user_name
+        if not name:
+            raise MlopsgenError(f"{host}: the workspace did not say who this identity is")
+        return name
+
+    return read_retrying(host, "asking the workspace who this identity is", me)
+
+
+def for_user(target: Target, user_name: str) -> Target:
+    """The target with the deploying identity's name in every path that holds the placeholder:
+    the stage folder, the job settings, the uploaded notebooks and files (pure)."""
+    if "/" in user_name or not user_name.strip():
+        raise MlopsgenError(f"the workspace named this identity {user_name!r}: not a user name")
+
+    def text(value: str) -> str:
+        return value.replace(layout.CURRENT_USER, user_name)
+
+    def data(value: Any) -> Any:
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, list):
+            return [data(v) for v in value]
+        if isinstance(value, dict):
+            return {k: data(v) for k, v in value.items()}
+        return value
+
+    def artifact(item: Artifact) -> Artifact:
+        return replace(item, text=text(item.text))
+
+    rendered = target.rendered
+    resolved = replace(
+        rendered,
+        jobs=tuple(replace(j, settings=data(j.settings)) for j in rendered.jobs),
+        notebooks=tuple(artifact(a) for a in rendered.notebooks),
+        runtime=tuple(artifact(a) for a in rendered.runtime),
+    )
+    stage = replace(target.stage, workspace_folder=text(target.stage.workspace_folder))
+    return replace(target, stage=stage, rendered=resolved)
+
+
+def resolved(client: WorkspaceClient, host: str, target: Target) -> Target:
+    """The target as this identity sees it: its home folder filled in when the spec uses it."""
+    return for_user(target, current_user(client, host)) if needs_user(target) else target

@@ -11,7 +11,7 @@ from typer.testing import Result
 
 Cli = Callable[..., Result]
 
-FOLDER = "/Shared/mlopsgen/wine-quality"
+FOLDER = "/Users/someone@example.com/mlopsgen/wine-quality"  # the deploying identity's home
 RUNTIME_FOLDER = f"{FOLDER}/notebooks/mlopsgen_runtime"
 RUNTIME_MODULES = sorted(
     p.name for p in (Path(__file__).parents[2] / "mlopsgen" / "runtime").glob("*.py")

@@ -39,7 +39,7 @@ def test_403_names_the_permission(fake: FakeDatabricks, cli: Cli, spec: Path) ->
 def test_404_points_at_the_folder(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
     fake.fail_next("/api/2.0/workspace/mkdirs", 404, message="Folder /Shared is missing")
     line = _one_line_error(cli("deploy", spec, "--stage", "staging"))
-    assert "creating folder /Shared/mlopsgen/wine-quality/notebooks" in line
+    assert "creating folder /Users/someone@example.com/mlopsgen/wine-quality/notebooks" in line
     assert "not found (404" in line and "workspace_folder" in line
 
 

@@ -115,7 +115,7 @@ def test_ctrl_c_cancels_the_run(
     assert "interrupted" in result.output
 
 
-PR_ROOT = "/Shared/mlopsgen/wine-quality/pr-check"
+PR_ROOT = "/Users/someone@example.com/mlopsgen/wine-quality/pr-check"
 
 
 def _below(fake: FakeDatabricks, folder: str) -> list[str]:

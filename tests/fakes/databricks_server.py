@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from fakes.databricks_jobs import JobsService
+from fakes.databricks_jobs import CREATOR, JobsService
 from fakes.databricks_oidc import answer_oidc
 from fakes.databricks_runs import FakeRun, RunScript
 from fakes.databricks_serving import ServingEndpoints
@@ -98,6 +98,7 @@ class FakeDatabricks:
     """The fake workspace: state, scripted behaviour and the HTTP server around it."""
 
     token: str = TOKEN
+    user_name: str = CREATOR  # the identity the token belongs to
     # Workload identity federation (issue 10): client_id -> the OIDC subject token its
     # federation policy accepts; /oidc/v1/token then issues `token`. Empty: no federation.
     federation: dict[str, str] = field(default_factory=dict)
@@ -290,6 +291,9 @@ class FakeDatabricks:
             return {"oidc_endpoint": f"{self.url}/oidc", "workspace_id": WORKSPACE_ID}
         if path.startswith("/api/2.0/workspace/"):
             return self.workspace.route(method, path, query, body)
+        if (method, path) == ("GET", "/api/2.0/preview/scim/v2/Me"):
+            # who the token belongs to (SCIM Me): deploy resolves the home folder from it
+            return {"id": "4242", "userName": self.user_name, "displayName": self.user_name}
         # the management API, and invocations (which live outside /api)
         if path.startswith(("/api/2.0/serving-endpoints", "/serving-endpoints/")):
             return self.serving.route(method, path, query, body)

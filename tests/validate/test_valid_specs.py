@@ -36,7 +36,10 @@ def test_wine_quality_spec_values() -> None:
     }
     assert [s.name for s in spec.stages] == ["staging", "production"]
     production = spec.stage("production")
-    assert production.workspace_folder == "/Shared/mlopsgen/wine-quality"
+    assert (
+        production.workspace_folder
+        == "/Users/${workspace.current_user.userName}/mlopsgen/wine-quality"
+    )
     assert production.approval is not None and production.approval.timeout_minutes == 1440
     assert spec.schedule is not None and spec.schedule.timezone == "Europe/Berlin"
     assert spec.serving is not None and spec.serving.smoke_test == "tests/sample_request.json"

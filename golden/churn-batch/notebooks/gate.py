@@ -19,7 +19,7 @@ params = mlopsgen_runtime.read_params(
         'model_version': '',
         'gates': '[{"max":0.99,"metric":"f1","min":0.6}]',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Shared/mlopsgen/churn-batch/gate_results',
+        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/churn-batch/gate_results',
     },
     dbutils=globals().get("dbutils"),
 )

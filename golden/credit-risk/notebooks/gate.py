@@ -19,7 +19,7 @@ params = mlopsgen_runtime.read_params(
         'model_version': '',
         'gates': '[{"metric":"roc_auc","min":0.7}]',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Shared/mlopsgen/credit-risk/gate_results',
+        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/credit-risk/gate_results',
     },
     dbutils=globals().get("dbutils"),
 )

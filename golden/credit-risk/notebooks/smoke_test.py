@@ -20,7 +20,7 @@ params = mlopsgen_runtime.read_params(
         'target': 'azureml',
         'endpoint': 'credit-risk-staging',
         'endpoint_url': '',
-        'request_file': '/Workspace/Shared/mlopsgen/credit-risk/tests/sample_request.json',
+        'request_file': '/Workspace/Users/${workspace.current_user.userName}/mlopsgen/credit-risk/tests/sample_request.json',
         'azureml_resource_group': 'rg-risk-staging',
         'azureml_workspace': 'mlw-risk-staging',
     },

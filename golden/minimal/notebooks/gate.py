@@ -19,7 +19,7 @@ params = mlopsgen_runtime.read_params(
         'model_version': '',
         'gates': '[]',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Shared/mlopsgen/minimal/gate_results',
+        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/minimal/gate_results',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -19,7 +19,7 @@ params = mlopsgen_runtime.read_params(
         'model_version': '',
         'gates': '[{"metric":"r2","min":0.35},{"max":0.75,"metric":"rmse"}]',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Shared/mlopsgen/wine-quality/gate_results',
+        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/wine-quality/gate_results',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -20,7 +20,7 @@ params = mlopsgen_runtime.read_params(
         'target': 'databricks-serving',
         'endpoint': 'wine-quality-staging',
         'endpoint_url': 'https://adb-1111111111111111.11.azuredatabricks.net/serving-endpoints/wine-quality-staging/invocations',
-        'request_file': '/Workspace/Shared/mlopsgen/wine-quality/tests/sample_request.json',
+        'request_file': '/Workspace/Users/${workspace.current_user.userName}/mlopsgen/wine-quality/tests/sample_request.json',
         'azureml_resource_group': '',
         'azureml_workspace': '',
     },
