@@ -96,28 +96,31 @@ def convert(expression: str, zone: str) -> UtcSchedule:
 def _offsets_by_month(zone: str) -> tuple[frozenset[int], ...]:
     """For each month of the reference year (local calendar), the offsets it has."""
     months: list[set[int]] = [set() for _ in range(12)]
-    for instant in _hours(zone):
-        offset = instant.utcoffset()
-        assert offset is not None
-        months[instant.month - 1].add(int(offset.total_seconds()) // 60)
+    for instant in _samples(zone):
+        months[instant.month - 1].add(_minutes_east(instant))
     return tuple(frozenset(m) for m in months)
 
 
 @lru_cache(maxsize=64)
 def _majority(zone: str) -> int:
     """The offset (minutes) in force for most of the reference year; ties: the lower."""
-    counts = Counter(
-        int(instant.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
-        for instant in _hours(zone)
-    )
+    counts = Counter(_minutes_east(instant) for instant in _samples(zone))
     return max(counts, key=lambda offset: (counts[offset], -offset))
 
 
-def _hours(zone: str) -> list[datetime]:
+def _minutes_east(instant: datetime) -> int:
+    offset = instant.utcoffset()
+    assert offset is not None  # an aware datetime
+    return int(offset.total_seconds()) // 60
+
+
+@lru_cache(maxsize=8)  # shared by the two functions above, for the zone being converted
+def _samples(zone: str) -> tuple[datetime, ...]:
     tz = ZoneInfo(zone)
     start = datetime(REFERENCE_YEAR, 1, 1, tzinfo=timezone.utc)
     days = 366 if calendar.isleap(REFERENCE_YEAR) else 365
-    return [(start + timedelta(hours=h)).astimezone(tz) for h in range(0, days * 24, _SAMPLE)]
+    hours = range(0, days * 24, _SAMPLE)
+    return tuple((start + timedelta(hours=h)).astimezone(tz) for h in hours)
 
 
 def _shifted(fires: cron.Cron, delta: int) -> dict[int, dict[int, frozenset[int]]]:
