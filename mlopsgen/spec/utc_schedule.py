@@ -218,6 +218,8 @@ def runs_per_week(expression: str) -> int:
     """The most runs in any 7 days of the reference year (days in the local calendar)."""
     fires = cron.parse(expression)
     per_day = len(fires.minutes or range(60)) * len(fires.hours or range(24))
+    if fires.days_of_month is None and fires.months is None:  # the same every week
+        return per_day * len(fires.days_of_week or range(7))
     start = date(REFERENCE_YEAR, 1, 1)
     runs = [per_day if _matches(fires, start + timedelta(days=d)) else 0 for d in range(372)]
     return max(sum(runs[d : d + 7]) for d in range(len(runs) - 6))
