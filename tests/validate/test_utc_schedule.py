@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlopsgen.spec import utc_schedule
+from mlopsgen.spec.schedule_rules import pipeline_schedule
 from mlopsgen.spec.utc_schedule import REFERENCE_YEAR, DayShiftError, convert
 
 # One field as Azure Pipelines documents it, restricted to what mlopsgen writes.
@@ -249,3 +250,34 @@ def test_a_refusal_is_a_restricted_day_crossing_midnight(expression: str, zone: 
             for _ in range(48):
                 t = it.get_next(datetime)
                 assert 0 <= t.hour * 60 + t.minute - offset < 24 * 60
+
+
+# --- the rules validate reports from the same conversion -----------------------------------
+
+
+def _rule(schedule: dict[str, object]) -> list[tuple[str, tuple[str | int, ...], str]]:
+    return [(f.code, f.path, f.message) for f in pipeline_schedule({"schedule": schedule})]
+
+
+def test_w001_names_the_zone_the_utc_cron_and_the_months() -> None:
+    ((code, path, message),) = _rule({"cron": "0 3 * * 1", "timezone": "Europe/Berlin"})
+    assert (code, path) == ("W001", ("schedule", "timezone"))
+    assert '"0 1 * * 1" (UTC)' in message
+    assert "UTC+02:00 being Europe/Berlin's offset for most of the year" in message
+    assert (
+        "Europe/Berlin is at UTC+01:00 in Jan, Feb, Nov and Dec and part of Mar and Oct: runs "
+        "then start 1 hour earlier in local time"
+    ) in message
+
+
+def test_no_finding_without_daylight_saving_or_for_what_other_rules_report() -> None:
+    assert _rule({"cron": "0 3 * * 1", "timezone": "Asia/Kolkata"}) == []
+    assert _rule({"cron": "0 3 * * 1"}) == []  # the default zone, UTC
+    assert _rule({"cron": "0 3 * *", "timezone": "Europe/Berlin"}) == []  # E305's
+    assert _rule({"cron": "0 3 * * 1", "timezone": "Mars/Olympus"}) == []  # E307's
+    assert _rule({"cron": 3, "timezone": "Europe/Berlin"}) == []  # the schema's
+
+
+def test_errors_e352_and_e353() -> None:
+    assert [c for c, _, _ in _rule({"cron": "30 1 1 * *", "timezone": "Asia/Tokyo"})] == ["E352"]
+    assert [c for c, _, _ in _rule({"cron": "* * * * *", "timezone": "Europe/Berlin"})] == ["E353"]
