@@ -84,9 +84,11 @@ class Training:
 
 @dataclass(frozen=True)
 class Schedule:
+    """`schedule:` (the pipeline's, in UTC: render/pipeline_schedule) or a batch job's (Quartz)."""
+
     cron: str  # the user's 5-field cron, validated
     timezone: str
-    paused: bool
+    paused: bool  # schedule: no `schedules:` in the pipeline; batch: never paused
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,12 @@ def as_json(diagnostics: Sequence[Diagnostic]) -> str:
 def summary(diagnostics: Sequence[Diagnostic], spec_count: int) -> str:
     errors = sum(1 for d in diagnostics if d.severity == "error")
     invalid = len({d.location.file for d in diagnostics if d.severity == "error"})
+    warnings = sum(1 for d in diagnostics if d.severity == "warning")
     specs = _plural(spec_count, "spec")
+    noted = f", {_plural(warnings, 'warning')}" if warnings else ""
     if errors == 0:
-        return f"{specs} valid"
-    return f"{_plural(errors, 'error')} in {invalid} of {specs}"
+        return f"{specs} valid{noted}"
+    return f"{_plural(errors, 'error')} in {invalid} of {specs}{noted}"
 
 
 def _plural(count: int, noun: str) -> str:

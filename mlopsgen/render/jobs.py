@@ -64,7 +64,8 @@ def _train_task(spec: Spec, stage: Stage, placement: compute.Placement, *, pr: b
 
 
 def train_job(spec: Spec) -> JobPlan:
-    """train -> candidate; the candidate runs on the runtime's own placement (see compute)."""
+    """train -> candidate; the candidate runs on the runtime's own placement (see compute).
+    Never scheduled on Databricks: `deploy` removes a schedule an older release set."""
     stage = spec.stages[0]
     work = compute.workload(spec.training.compute, spec.training.libraries)
     after = compute.runtime(spec.training.compute)
@@ -85,7 +86,8 @@ def train_job(spec: Spec) -> JobPlan:
         stage=stage,
         tasks=(_train_task(spec, stage, work, pr=False), candidate),
         placement=placement,
-        schedule=spec.schedule,
+        # No schedule: the spec's `schedule:` starts the whole pipeline (render/pipeline_schedule)
+        # so a retrained version is gated, approved and deployed like any other (issue 10.9).
     )
 
 

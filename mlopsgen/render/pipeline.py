@@ -21,6 +21,7 @@ from mlopsgen.model import Approval, PackageSource, Spec, Stage
 from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
+from mlopsgen.render.pipeline_schedule import pipeline_schedule
 from mlopsgen.runtime import contract
 
 PYTHON_VERSION = "3.11"
@@ -255,6 +256,7 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "install": _install(spec.pipeline.package),
             "pool": _pool(spec),
             "tests": _tests(spec),
+            "schedule": pipeline_schedule(spec),
             "spec": spec,
             "spec_path": origin.spec_path,
             "spec_dir": origin.spec_dir if origin.spec_dir != "." else None,

@@ -20,7 +20,7 @@ from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
 from mlopsgen.spec import agent_limits, schema, semantics, source
-from mlopsgen.spec.diagnostics import Diagnostic, Location
+from mlopsgen.spec.diagnostics import Diagnostic, Location, severity_of
 from mlopsgen.spec.file_rules import OutsideFolder, ReadFile
 from mlopsgen.spec.findings import Finding, mark_of, readable_path
 
@@ -152,7 +152,8 @@ def _locate(found: Iterable[Finding], loaded: source.Source, file: str) -> tuple
         line, column = mark_of(item, loaded.positions)
         where = readable_path(item.path[:-1] if item.secret_key else item.path, loaded.data)
         message = _one_line(item.message)
-        diagnostics.add(Diagnostic(Location(file, line, column), item.code, where, message))
+        where_at = Location(file, line, column)
+        diagnostics.add(Diagnostic(where_at, item.code, where, message, severity_of(item.code)))
     return tuple(sorted(diagnostics, key=Diagnostic.sort_key))
 
 

@@ -197,5 +197,6 @@ def _days(expression: str, fields: list[str], dom: Values, dow: Values) -> tuple
         return None, None  # either field matches, and one of them matches every day
     raise EitherDaysError(
         f"'{expression}' restricts both day-of-month and day-of-week, which cron reads "
-        "as 'either' and Databricks (Quartz) cannot express; set one of them to '*'"
+        "as 'either', a form mlopsgen does not convert (Databricks' Quartz has none); "
+        "set one of them to '*'"
     )

@@ -17,6 +17,12 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+def severity_of(code: str) -> str:
+    """W-codes are warnings (reported, never blocking: exit 0, the spec is built); E-codes
+    are errors. The code is the one home of the severity, so the two cannot disagree."""
+    return "warning" if code.startswith("W") else "error"
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem in a spec: where, a stable code, a readable path and what to do."""

@@ -17,6 +17,7 @@ from mlopsgen.spec import (
     file_rules,
     permission_rules,
     pipeline_rules,
+    schedule_rules,
     serving_rules,
     tag_rules,
     value_rules,
@@ -27,8 +28,6 @@ from mlopsgen.spec.shape import as_map, dict_items, number, text
 
 _THREE_PART = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _PLAIN_MODEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ -]*")
-_TIMEZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
-_NOT_JAVA_ZONES = {"Factory", "localtime", "posixrules"}
 
 
 def check_api_version(data: dict[str, Any], supported: Sequence[str]) -> Finding | None:
@@ -82,24 +81,9 @@ def cron_rules(data: dict[str, Any]) -> Iterator[Finding]:
 def timezone_rules(data: dict[str, Any]) -> Iterator[Finding]:
     for path in (("schedule", "timezone"), ("serving", "timezone")):
         zone = text(as_map(data.get(path[0])).get(path[1]))
-        if zone is not None and not _known_zone(zone):
+        if zone is not None and not schedule_rules.known_zone(zone):
             msg = f"'{zone}' is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)"
             yield Finding(path, "E307", msg)
-
-
-@lru_cache(maxsize=256)
-def _known_zone(zone: str) -> bool:
-    # The longest IANA name has 32 characters (America/Argentina/ComodRivadavia); a longer one
-    # would only reach the file system as "File name too long" (issue 11).
-    if len(zone) > 64 or not _TIMEZONE.fullmatch(zone) or zone in _NOT_JAVA_ZONES:
-        return False
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Europe` is a folder
-        return False
-    return True
 
 
 def registry_name(data: dict[str, Any]) -> Iterator[Finding]:
@@ -193,6 +177,7 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     unique_stage_names,
     cron_rules,
     timezone_rules,
+    schedule_rules.pipeline_schedule,
     registry_name,
     one_workspace_registry,
     serving_rules.azureml_stages,

@@ -87,14 +87,50 @@ def test_changed_spec_updates_the_same_job(fake: FakeDatabricks, cli: Cli, spec:
     assert params["alpha"] == "0.7"
 
 
-def test_removed_schedule_is_an_update(fake: FakeDatabricks, cli: Cli, spec: Path) -> None:
+def test_a_training_schedule_left_by_an_older_release_is_removed(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    """Issue 10.9: `schedule:` now starts the pipeline, so the training job has none; a job an
+    older release deployed with the spec's schedule (Quartz, on Databricks) loses it. The
+    schedule is a managed field (render/job_fields.py): held by the workspace, not set by the
+    spec, it is a change, and `jobs/reset` replaces all of a job's settings ("Overwrite all
+    settings for the given job"; the new settings "completely replace the old settings":
+    Databricks REST API reference, POST /api/2.2/jobs/reset)."""
     assert cli("deploy", spec, "--stage", "staging").exit_code == 0
-    text = spec.read_text()
-    spec.write_text(text.replace('schedule:\n  cron: "0 3 * * 1"\n  timezone: Europe/Berlin\n', ""))
+    (train,) = fake.job_by_name("wine-quality-train")
+    assert "schedule" not in train["settings"]
+    train["settings"]["schedule"] = {  # what mlopsgen rendered before issue 10.9
+        "quartz_cron_expression": "0 0 3 ? * 2",
+        "timezone_id": "Europe/Berlin",
+        "pause_status": "UNPAUSED",
+    }
+    fake.clear_requests()
+    result = cli("deploy", spec, "--stage", "staging")
+    assert result.exit_code == 0, result.output
+    assert f"update     job       wine-quality-train (job {train['job_id']})" in result.output
+    (reset,) = fake.calls("POST", "/api/2.2/jobs/reset")
+    assert reset.body["job_id"] == train["job_id"]
+    assert "schedule" not in reset.body["new_settings"]
+    assert "schedule" not in fake.jobs[train["job_id"]]["settings"]
     fake.clear_requests()
     assert cli("deploy", spec, "--stage", "staging").exit_code == 0
-    (reset,) = fake.calls("POST", "/api/2.2/jobs/reset")
-    assert "schedule" not in reset.body["new_settings"]
+    assert _writes(fake) == []  # gone for good: the next deploy changes nothing
+
+
+def test_a_paused_schedule_left_on_the_training_job_is_removed_too(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    (train,) = fake.job_by_name("wine-quality-train")
+    train["settings"]["schedule"] = {
+        "quartz_cron_expression": "0 30 2 1 * ?",
+        "timezone_id": "America/New_York",
+        "pause_status": "PAUSED",
+    }
+    fake.clear_requests()
+    assert cli("deploy", spec, "--stage", "staging").exit_code == 0
+    assert len(fake.calls("POST", "/api/2.2/jobs/reset")) == 1
+    assert "schedule" not in fake.jobs[train["job_id"]]["settings"]
 
 
 def test_edited_notebook_in_workspace_is_uploaded_again(

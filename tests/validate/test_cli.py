@@ -15,6 +15,7 @@ from mlopsgen.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "specs" / "wine-quality" / "model.yaml"
+MINIMAL = REPO / "specs" / "minimal" / "model.yaml"  # no schedule: no warning
 BAD_CASE = Path(__file__).parent / "cases" / "invalid" / "gate-best-match"
 
 
@@ -24,8 +25,18 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_valid_spec_exits_0_with_summary() -> None:
-    code, out, err = run("validate", str(EXAMPLE))
+    code, out, err = run("validate", str(MINIMAL))
     assert (code, out, err) == (0, "", "1 spec valid\n")
+
+
+def test_warnings_are_printed_located_and_do_not_fail() -> None:
+    """W-codes are warnings: printed like errors (FILE:LINE:COL: warning[W001]: ...), counted
+    in the summary, exit 0 (README "Validation and errors")."""
+    code, out, err = run("validate", str(EXAMPLE))
+    assert code == 0
+    assert out.startswith(f"{EXAMPLE}:26:13: warning[W001]: schedule.timezone: ")
+    assert out.count("\n") == 1
+    assert err == "1 spec valid, 1 warning\n"
 
 
 def test_invalid_spec_prints_every_diagnostic_and_exits_1() -> None:
@@ -33,8 +44,10 @@ def test_invalid_spec_prints_every_diagnostic_and_exits_1() -> None:
     code, out, err = run("validate", str(EXAMPLE), spec)
     expected = (BAD_CASE / "expected.txt").read_text(encoding="utf-8")
     assert code == 1
-    assert out == expected.replace("model.yaml:", f"{spec}:")
-    assert err == "5 errors in 1 of 2 specs\n"
+    warning, rest = out.split("\n", 1)
+    assert warning.startswith(f"{EXAMPLE}:26:13: warning[W001]: ")
+    assert rest == expected.replace("model.yaml:", f"{spec}:")
+    assert err == "5 errors in 1 of 2 specs, 1 warning\n"
 
 
 def test_json_format_lists_located_diagnostics() -> None:
@@ -54,8 +67,21 @@ def test_json_format_lists_located_diagnostics() -> None:
 
 
 def test_json_format_of_a_valid_spec_is_an_empty_list() -> None:
-    code, out, _ = run("validate", "--format", "json", str(EXAMPLE))
+    code, out, _ = run("validate", "--format", "json", str(MINIMAL))
     assert (code, json.loads(out)) == (0, [])
+
+
+def test_json_format_gives_a_warning_its_severity() -> None:
+    code, out, _ = run("validate", "--format", "json", str(EXAMPLE))
+    (item,) = json.loads(out)
+    assert code == 0
+    assert {k: item[k] for k in ("line", "column", "severity", "code", "path")} == {
+        "line": 26,
+        "column": 13,
+        "severity": "warning",
+        "code": "W001",
+        "path": "schedule.timezone",
+    }
 
 
 def test_missing_spec_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

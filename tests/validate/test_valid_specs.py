@@ -19,7 +19,9 @@ def test_the_example_spec_is_there() -> None:
 @pytest.mark.parametrize("spec_path", SPECS, ids=[p.parent.name for p in SPECS])
 def test_example_spec_is_valid(spec_path: Path) -> None:
     result = compile_spec(spec_path)
-    assert [d.format() for d in result.diagnostics] == []
+    # The examples with a schedule in a zone with daylight saving get the W001 warning.
+    assert [d.format() for d in result.diagnostics if d.severity == "error"] == []
+    assert {d.code for d in result.diagnostics} <= {"W001"}
     assert result.spec is not None
     assert result.spec.origin.spec_path == f"specs/{spec_path.parent.name}/model.yaml"
 
