@@ -21,6 +21,7 @@ from mlopsgen.spec import (
     serving_rules,
     tag_rules,
     value_rules,
+    workspace_rules,
 )
 from mlopsgen.spec.file_rules import FileExists, ReadFile
 from mlopsgen.spec.findings import Finding
@@ -203,4 +204,5 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     *pipeline_rules.RULES,
     *auth_rules.RULES,
     *permission_rules.RULES,
+    *workspace_rules.RULES,
 )
