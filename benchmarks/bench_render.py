@@ -52,6 +52,7 @@ def spec_text(i: int) -> str:
         COMPUTE[i % len(COMPUTE)].rstrip("\n"),
         '  libraries: ["scikit-learn==1.5.2"]',
         f"  max_retries: {i % 3}",
+        "  timeout_minutes: 90",  # every attempt fits a Microsoft-hosted job (E351)
     ]
     if i % 2:
         lines += ["  pr_check:", '    parameters: {sample_fraction: "0.05"}']
@@ -75,7 +76,7 @@ def spec_text(i: int) -> str:
             "serving:",
             "  target: batch",
             "  input_table: main.ml.input",
-            "  output_table: main.ml.output",
+            "  output_table: main.ml.output_{stage}",
         ]
     elif target is not None:
         lines += [
@@ -87,6 +88,13 @@ def spec_text(i: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def request_text(i: int) -> str:
+    """A smoke-test request of the shape the spec's endpoint takes (validate checks, E331)."""
+    if TARGETS[i % len(TARGETS)] == "azureml":
+        return '{"input_data": {"columns": ["a", "b"], "data": [[1, 2]]}}\n'
+    return '{"inputs": [[1, 2]]}\n'
+
+
 def make_specs(root: Path, count: int) -> list[Path]:
     (root / ".git").mkdir()
     paths = []
@@ -95,7 +103,7 @@ def make_specs(root: Path, count: int) -> list[Path]:
         (folder / "notebooks").mkdir(parents=True)
         (folder / "tests").mkdir()
         (folder / "notebooks/train.py").write_text("# Databricks notebook source\nprint(1)\n")
-        (folder / "tests/request.json").write_text('{"inputs": [[1, 2]]}\n')
+        (folder / "tests/request.json").write_text(request_text(i))
         (folder / "model.yaml").write_text(spec_text(i))
         paths.append(folder / "model.yaml")
     return paths

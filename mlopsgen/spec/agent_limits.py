@@ -54,7 +54,8 @@ def hosted_job_limits(spec: Spec) -> Iterator[Finding]:
         tries = "attempt" if attempts == 1 else "attempts"
         fits = _fitting_timeout(spec, pr=pr)
         change = (
-            f"lower it to at most {fits} (with max_retries {training.max_retries}), "
+            f"set training.timeout_minutes to at most {fits} (with max_retries "
+            f"{training.max_retries}), "
             if fits
             else "lower max_retries, "
         )

@@ -70,7 +70,7 @@ def test_a_train_job_over_the_hosted_limit_is_located_with_the_minutes_and_the_f
     assert diagnostic.path == "training.timeout_minutes"
     # 200 min x 2 + the candidate's 20 + 30 min of queue and clusters, + 30 min of agent steps
     assert "would need 480 minutes" in diagnostic.message
-    assert "lower it to at most 140 (with max_retries 1)" in diagnostic.message
+    assert "timeout_minutes to at most 140 (with max_retries 1)" in diagnostic.message
     assert "pipeline.pool.name" in diagnostic.message
 
 
@@ -91,7 +91,7 @@ def test_no_limit_left_for_any_timeout_says_lower_the_retries() -> None:
     assert result.ok  # 11 one-minute attempts fit
     result = _compile(_spec_text(60, 10))
     (diagnostic,) = result.diagnostics
-    assert "lower it to at most" in diagnostic.message or "lower max_retries" in diagnostic.message
+    assert "to at most" in diagnostic.message or "lower max_retries" in diagnostic.message
 
 
 @settings(max_examples=30, deadline=None)
