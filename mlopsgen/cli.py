@@ -136,6 +136,20 @@ def check(specs: SpecArgs = None) -> None:
 
 
 @app.command()
+def environments(
+    specs: SpecArgs = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """List the checks to configure in Azure DevOps for each stage: approvals, branch control
+    and exclusive lock on its environment (or service connection and variable group)."""
+    from mlopsgen.commands.files import run_environments
+
+    _guard(lambda: run_environments(_specs(specs), output_format.value))
+
+
+@app.command()
 def deploy(
     spec: Annotated[Path, typer.Argument(help="The spec file.")],
     stage: Annotated[str, typer.Option("--stage", help="The stage to deploy to.")],

@@ -143,7 +143,8 @@ class Stage:
     oidc_client_id: str | None  # azure-devops-oidc: the service principal's application ID
     oidc_client_id_variable: str | None  # ... or the pipeline variable holding it
     gates: tuple[Gate, ...]
-    approval: Approval | None
+    environment: str | None  # an Azure DevOps environment: the deploy job is a deployment job
+    approval: Approval | None  # the inline ManualValidation@1 (unused with an environment)
     azureml: AzureMLWorkspace | None
     serving: StageServing | None  # None when the spec serves nothing
 
@@ -386,6 +387,7 @@ def _stage(s: Mapping[str, Any], spec_name: str, serving: Serving | None, *, las
         oidc_client_id=s.get("oidc_client_id"),
         oidc_client_id_variable=s.get("oidc_client_id_variable"),
         gates=tuple(_gate(g) for g in s["gates"]),
+        environment=s.get("environment"),
         approval=(
             _approval(_defaulted(approval, "stages[].approval")) if approval is not None else None
         ),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mlopsgen.databricks.plan import Plan as DeployPlan
     from mlopsgen.databricks.run import FailedTask
+    from mlopsgen.governance import StageChecks
     from mlopsgen.spec.diagnostics import Diagnostic
     from mlopsgen.writer import Change, Plan
 
@@ -156,4 +157,60 @@ def shared_folder_warning(stage: str, folder: str) -> str:
         "under /Shared, and so change the code its jobs run as the deploying identity; leave "
         "workspace_folder out (the deploying identity's home) or name a folder only it can "
         "write\n"
+    )
+
+
+def environment_checks(spec_path: str, stages: Sequence[StageChecks]) -> str:
+    """What to configure in Azure DevOps, stage by stage (`mlopsgen environments`)."""
+    lines = [f"{spec_path}:"]
+    for item in stages:
+        resources = " and ".join(item.resources)
+        if item.environment is not None:
+            lines.append(f"  stage {item.stage}: environment '{item.environment}'")
+            lines.append(
+                "    create it before the first run (a run creates a missing one with no "
+                "checks); on it, set:"
+            )
+        elif item.resources:
+            lines.append(f"  stage {item.stage}: no environment (stages[].environment)")
+            lines.append(f"    on {resources}, set:")
+        else:
+            lines.append(
+                f"  stage {item.stage}: no environment and no service connection or variable "
+                "group: nothing in Azure DevOps can gate it; give it an environment "
+                "(stages[].environment) and set there:"
+            )
+        lines.extend(f"      - {check.kind}: {check.setting}" for check in item.checks)
+        if item.environment is not None and item.resources:
+            lines.append(f"    and on {resources}: Branch control with the same branch")
+        if item.inline_approval:
+            lines.append(
+                "    the inline ManualValidation@1 approval is part of the YAML: anyone who "
+                "can queue a run of an edited copy can drop it; prefer an environment"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def environment_checks_json(entries: Sequence[tuple[str, Sequence[StageChecks]]]) -> str:
+    return (
+        json.dumps(
+            [
+                {
+                    "spec": path,
+                    "stages": [
+                        {
+                            "stage": item.stage,
+                            "environment": item.environment,
+                            "resources": list(item.resources),
+                            "checks": [{"kind": c.kind, "setting": c.setting} for c in item.checks],
+                            "inline_approval": item.inline_approval,
+                        }
+                        for item in stages
+                    ],
+                }
+                for path, stages in entries
+            ],
+            indent=2,
+        )
+        + "\n"
     )

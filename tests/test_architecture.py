@@ -28,13 +28,14 @@ ALLOWED: dict[str, set[str]] = {
     "layout": {"runtime"},
     "runtime": set(),  # ships to the cluster alone: the standard library only
     "timeouts": {"model", "runtime"},  # one formula for job timeouts: render and validate
+    "governance": {"model"},  # the checks a spec asks of Azure DevOps (pure)
     "spec": _BASE | {"model", "runtime", "azure_devops", "timeouts"},  # compile builds the model
     "model": _BASE | {"spec"},  # defaults come from the schema
     "render": _BASE | {"model", "runtime", "spec", "timeouts"},
     "writer": _BASE | {"model", "render"},
     "report": _BASE,
     "databricks": _BASE | {"model", "render", "runtime"},
-    "commands": _BASE | {"spec", "model", "render", "writer", "databricks", "report"},
+    "commands": _BASE | {"spec", "model", "render", "writer", "databricks", "report", "governance"},
     "cli": _BASE | {"commands"},
 }
 # Where output to the terminal may be written (the runtime prints into notebook output). In

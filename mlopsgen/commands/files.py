@@ -117,3 +117,27 @@ def run_check(specs: list[Path]) -> ExitCode:
                 f"run: mlopsgen render {path}\n"
             )
     return code
+
+
+def run_environments(specs: list[Path], output_format: str) -> ExitCode:
+    """Print, per stage, the Azure DevOps checks to configure (approvals, branch control,
+    exclusive lock) on its environment or resources. An invalid spec prints its diagnostics."""
+    from mlopsgen import report
+    from mlopsgen.governance import stage_checks
+    from mlopsgen.spec.compile import compile_spec
+
+    require_files(specs)
+    entries = []
+    code = ExitCode.OK
+    for path in specs:
+        result = compile_spec(path)
+        console.err(report.as_text(result.diagnostics))  # stdout stays the answer (JSON)
+        if result.spec is None:
+            code = ExitCode.INVALID
+            continue
+        entries.append((str(path), stage_checks(result.spec)))
+    if output_format == "json":
+        console.out(report.environment_checks_json(entries))
+    else:
+        console.out("".join(report.environment_checks(p, s) for p, s in entries))
+    return code

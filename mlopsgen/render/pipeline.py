@@ -116,7 +116,8 @@ class DeployStage:
     id: str
     name: str
     auth: Auth
-    approval: Approval | None
+    approval: Approval | None  # the inline approval job (never with an environment)
+    environment: str | None
     depends_on: tuple[str, ...]
     condition: str
     run_timeout: int  # minutes `mlopsgen run` waits before cancelling the Databricks run
@@ -230,7 +231,11 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
                 id=stage_id(stage),
                 name=_refuse_macros(f"stages[{stage.name}].name", stage.name),
                 auth=_auth(stage),
-                approval=stage.approval,
+                # the environment's checks decide when there is one (validate warns, W003)
+                approval=stage.approval if stage.environment is None else None,
+                environment=_refuse_macros(f"stages[{stage.name}].environment", stage.environment)
+                if stage.environment is not None
+                else None,
                 depends_on=depends,
                 condition=condition,
                 run_timeout=_timeout_minutes(job_files, "deploy", stage),

@@ -197,4 +197,39 @@ def release_branch(data: dict[str, Any]) -> Iterator[Finding]:
         yield Finding(("pipeline", "release_branch"), "E370", f"'{branch}' {why}")
 
 
-RULES = (one_source, feed_name, wheels_folder, index_url, pool, test_paths, release_branch)
+# Azure DevOps environment names as the deployment job refers to them: `environment: a.b`
+# names the resource b of environment a (Microsoft Learn, "Create and target an
+# environment"), so no '.'; no '$' (macro syntax), no leading or trailing space.
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9_-](?:[A-Za-z0-9 _-]{0,98}[A-Za-z0-9_-])?")
+
+
+def environments(data: dict[str, Any]) -> Iterator[Finding]:
+    stages = data.get("stages")
+    for i, stage in enumerate(stages if isinstance(stages, list) else []):
+        stage = as_map(stage)
+        name = text(stage.get("environment"))
+        if name is not None and not _ENVIRONMENT.fullmatch(name):
+            why = _macro(name) or (
+                "must be an Azure DevOps environment name: 1 to 100 letters, digits, spaces, "
+                "'_' and '-' ('.' would name a resource of the environment)"
+            )
+            yield Finding(("stages", i, "environment"), "E374", f"'{name}' {why}")
+        if name is not None and "approval" in stage:
+            msg = (
+                f"the stage deploys through environment '{name}', whose checks decide: this "
+                "inline approval is not rendered; set the approvers as an Approvals check on "
+                "the environment (mlopsgen environments lists the checks) and remove it"
+            )
+            yield Finding(("stages", i, "approval"), "W003", msg, at="key")
+
+
+RULES = (
+    one_source,
+    feed_name,
+    wheels_folder,
+    index_url,
+    pool,
+    test_paths,
+    release_branch,
+    environments,
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from mlopsgen.model import Origin, Spec
 from mlopsgen.render import render_spec
@@ -41,3 +42,17 @@ def example_tree(name: str) -> dict[str, str]:
         a.path: a.text
         for a in generated_tree(example_spec(name), render_spec(example_spec(name)).files())
     }
+
+
+def job_key(job: dict[str, Any]) -> str:
+    """A pipeline job's name: `job: x`, or `deployment: x` for a deployment job."""
+    return str(job.get("job") or job.get("deployment"))
+
+
+def job_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """A pipeline job's steps; a deployment job (runOnce) keeps them in its deploy hook."""
+    if "strategy" in job:
+        steps: list[dict[str, Any]] = job["strategy"]["runOnce"]["deploy"]["steps"]
+        return steps
+    plain: list[dict[str, Any]] = job.get("steps", [])
+    return plain

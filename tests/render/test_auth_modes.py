@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from render.examples import example_tree
+from render.examples import example_tree, job_key, job_steps
 
 _DATABRICKS_STEPS = {"deploy", "train", "run", "pr_check"}
 # Steps that wait on a Databricks run for up to the job's timeout.
@@ -20,7 +20,7 @@ def _steps(name: str, stage: str) -> list[dict[str, Any]]:
     return [
         step
         for job in found["jobs"]
-        for step in job.get("steps", [])
+        for step in job_steps(job)
         if step.get("name") in _DATABRICKS_STEPS
     ]
 
@@ -49,7 +49,7 @@ def test_oidc_steps_map_the_system_token_through_env_only() -> None:
 def test_oidc_client_id_from_the_variable_group_links_the_group() -> None:
     data = yaml.safe_load(example_tree("churn-batch")["azure-pipelines.yml"])
     (prod,) = (s for s in data["stages"] if s["stage"] == "Deploy_prod")
-    (deploy,) = (j for j in prod["jobs"] if j["job"] == "deploy")
+    (deploy,) = (j for j in prod["jobs"] if job_key(j) == "deploy")
     assert {"group": "databricks-growth-prod"} in deploy["variables"]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from render.examples import EXAMPLES, example_spec, example_tree
+from render.examples import EXAMPLES, example_spec, example_tree, job_steps
 
 from mlopsgen import __version__
 from mlopsgen.spec import pipeline_rules
@@ -19,9 +19,7 @@ _PIP_INSTALL = re.compile(r"pip install [^\n]*")
 
 def _steps(name: str) -> list[dict[str, Any]]:
     data = yaml.safe_load(example_tree(name)["azure-pipelines.yml"])
-    return [
-        step for stage in data["stages"] for job in stage["jobs"] for step in job.get("steps", [])
-    ]
+    return [step for stage in data["stages"] for job in stage["jobs"] for step in job_steps(job)]
 
 
 def _installs(name: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from render.examples import EXAMPLES, SPECS, example_tree, origin_of
+from render.examples import EXAMPLES, SPECS, example_tree, job_key, job_steps, origin_of
 
 from mlopsgen.render import render_spec
 from mlopsgen.render.compute import RUNTIME_REQUIREMENTS
@@ -37,10 +37,10 @@ def test_agent_jobs_outlive_the_databricks_runs_they_wait_for(name: str) -> None
     # Without timeoutInMinutes an agent job is cancelled after 60 minutes, whatever
     # `mlopsgen run --timeout` says.
     for stage, job in _pipeline_jobs(name):
-        waits = [int(m) for s in job["steps"] for m in _WAIT.findall(_step_script(s))]
+        waits = [int(m) for s in job_steps(job) for m in _WAIT.findall(_step_script(s))]
         if waits:
-            assert "timeoutInMinutes" in job, f"{stage}.{job['job']} has no timeoutInMinutes"
-            assert int(job["timeoutInMinutes"]) > max(waits), f"{stage}.{job['job']}"
+            assert "timeoutInMinutes" in job, f"{stage}.{job_key(job)} has no timeoutInMinutes"
+            assert int(job["timeoutInMinutes"]) > max(waits), f"{stage}.{job_key(job)}"
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from render.examples import EXAMPLES, example_spec, example_tree
+from render.examples import EXAMPLES, example_spec, example_tree, job_key, job_steps
 
 from mlopsgen import layout
 from mlopsgen.render.pipeline import PR_CHECK_ID
@@ -25,13 +25,13 @@ CREDENTIAL_ENV = {"DATABRICKS_TOKEN", "SYSTEM_ACCESSTOKEN", "DATABRICKS_CLIENT_I
 def _jobs(name: str) -> dict[str, dict[str, Any]]:
     data = yaml.safe_load(example_tree(name)["azure-pipelines.yml"])
     return {
-        f"{stage['stage']}.{job['job']}": job for stage in data["stages"] for job in stage["jobs"]
+        f"{stage['stage']}.{job_key(job)}": job for stage in data["stages"] for job in stage["jobs"]
     }
 
 
 def _holds_credentials(job: dict[str, Any]) -> list[str]:
     found = [f"variables: {v}" for v in job.get("variables", []) if "group" in v]
-    for step in job.get("steps", []):
+    for step in job_steps(job):
         if "azureSubscription" in step.get("inputs", {}):
             found.append(f"{step.get('displayName')}: service connection")
         secrets = sorted(CREDENTIAL_ENV & set(step.get("env", {})))
@@ -40,7 +40,7 @@ def _holds_credentials(job: dict[str, Any]) -> list[str]:
 
 
 def _runs_pr_code(job: dict[str, Any]) -> bool:
-    return any("pytest" in str(step.get("script", "")) for step in job.get("steps", []))
+    return any("pytest" in str(step.get("script", "")) for step in job_steps(job))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -58,7 +58,7 @@ def test_the_pr_check_runs_in_its_own_credentialed_job_after_the_tests(name: str
     assert job["dependsOn"] == "validate"
     assert job["condition"] == "and(succeeded(), eq(variables['Build.Reason'], 'PullRequest'))"
     assert _holds_credentials(job)  # the credentials live here instead
-    (step,) = [s for s in job["steps"] if s.get("name") == "pr_check"]
+    (step,) = [s for s in job_steps(job) if s.get("name") == "pr_check"]
     script = step.get("script") or step["inputs"]["inlineScript"]
     assert '--check-id "$MLOPSGEN_CHECK_ID"' in script
     assert step["env"]["MLOPSGEN_CHECK_ID"] == PR_CHECK_ID

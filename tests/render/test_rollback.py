@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from render.examples import example_tree
+from render.examples import example_tree, job_key, job_steps
 
 from mlopsgen.runtime import contract
 
@@ -76,8 +76,8 @@ def test_each_deploy_stage_passes_the_mode_to_the_deploy_job(tmp_path: Path) -> 
     stages = [s for s in _pipeline()["stages"] if s["stage"].startswith("Deploy_")]
     assert stages
     for stage in stages:
-        (job,) = (j for j in stage["jobs"] if j["job"] == "deploy")
-        (run,) = (s for s in job["steps"] if s.get("name") == "run")
+        (job,) = (j for j in stage["jobs"] if job_key(j) == "deploy")
+        (run,) = (s for s in job_steps(job) if s.get("name") == "run")
         env = {k: str(v) for k, v in run["env"].items() if not str(v).startswith("$(")}
         record = tmp_path / f"{stage['stage']}.args"
         env |= {
@@ -109,8 +109,8 @@ def test_new_in_any_case_deploys_the_trained_version(tmp_path: Path, requested: 
     recorder.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n')
     recorder.chmod(0o755)
     (stage, *_) = (s for s in _pipeline()["stages"] if s["stage"].startswith("Deploy_"))
-    (job,) = (j for j in stage["jobs"] if j["job"] == "deploy")
-    (run,) = (s for s in job["steps"] if s.get("name") == "run")
+    (job,) = (j for j in stage["jobs"] if job_key(j) == "deploy")
+    (run,) = (s for s in job_steps(job) if s.get("name") == "run")
     env = {k: str(v) for k, v in run["env"].items() if not str(v).startswith("$(")}
     record = tmp_path / "args"
     env |= {

@@ -88,8 +88,8 @@ def test_each_stage_scores_into_its_own_table() -> None:
         "churn-batch",
         ("  input_table: main.growth.active_customers",
          "  input_table: '{stage}.growth.customers'"),
-        ("    oidc_client_id_variable: DATABRICKS_CLIENT_ID\n",
-         "    oidc_client_id_variable: DATABRICKS_CLIENT_ID\n"
+        ("    environment: churn-batch-prod\n",
+         "    environment: churn-batch-prod\n"
          "    serving: {output_table: prod.growth.churn_scores}\n"),
     )  # fmt: skip
     dev = _params(jobs["databricks/batch-dev.json"], contract.BATCH_SCORE)
