@@ -40,7 +40,8 @@ def _deploy_job(text: str, stage: str = "Deploy_prod") -> dict[str, Any]:
     data = yaml.safe_load(render_spec(result.spec).pipeline.text)
     (found,) = (s for s in data["stages"] if s["stage"] == stage)
     (job,) = (j for j in found["jobs"] if job_key(j) == "deploy")
-    return job
+    deploy: dict[str, Any] = job
+    return deploy
 
 
 def test_the_environment_stage_deploys_in_a_deployment_job_with_the_same_steps() -> None:
