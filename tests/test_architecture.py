@@ -33,7 +33,10 @@ ALLOWED: dict[str, set[str]] = {
     "writer": _BASE | {"model", "render"},
     "report": _BASE,
     "databricks": _BASE | {"model", "render", "runtime"},
-    "commands": _BASE | {"spec", "model", "render", "writer", "databricks", "report"},
+    # Azure ML from the pipeline agent: may use the runtime's pure parts (smoke counting,
+    # registry URIs) and its promote, which runs on the agent after the traffic moved
+    "azureml": _BASE | {"model", "render", "runtime"},
+    "commands": _BASE | {"spec", "model", "render", "writer", "databricks", "azureml", "report"},
     "cli": _BASE | {"commands"},
 }
 # Where output to the terminal may be written (the runtime prints into notebook output). In

@@ -210,6 +210,42 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
     return result
 
 
+@dataclass(frozen=True)
+class AzureMLStep:
+    """The deploy job's AzureCLI@2 step that serves on Azure ML from the agent (issue 10)."""
+
+    stage: str
+    service_connection: str  # the Azure ML one (validate: the same as the stage's, if both)
+    requirement: str  # mlopsgen with the azureml extra, this version
+    env: dict[str, str]
+
+
+def _azureml_steps(spec: Spec, install: Install) -> dict[str, AzureMLStep]:
+    """Each azureml stage's step, by stage id (none for other serving targets)."""
+    steps = {}
+    for stage in spec.stages:
+        if stage.azureml is None or spec.serving is None or spec.serving.target != "azureml":
+            continue
+        label = f"stages[{stage.name}].azureml.service_connection"
+        env = {
+            "MLOPSGEN_SPEC": spec.origin.spec_path,
+            "MLOPSGEN_STAGE": stage.name,
+            # MLflow (model download, promote) talks to the stage's workspace
+            "MLFLOW_TRACKING_URI": "databricks",
+        }
+        if install.index_url:
+            env["MLOPSGEN_INDEX_URL"] = install.index_url
+        elif install.wheel:
+            env["MLOPSGEN_WHEEL"] = install.wheel
+        steps[stage_id(stage)] = AzureMLStep(
+            stage=stage.name,
+            service_connection=_refuse_macros(label, stage.azureml.service_connection),
+            requirement=f"mlopsgen[azureml]=={install.version}",
+            env=env,
+        )
+    return steps
+
+
 def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
     origin = spec.origin
     _refuse_macros("the spec path", origin.spec_path)
@@ -217,12 +253,13 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
     train_timeout = _timeout_minutes(job_files, "train", first)
     pr_check = spec.training.pr_check is not None
     pr_timeout = _timeout_minutes(job_files, "pr-check", first) if pr_check else 0
+    install = _install(spec.pipeline.package)
     return render_template(
         "pipelines/azure-pipelines.yml.j2",
         {
             "header": header_lines(spec),
             "version": __version__,
-            "install": _install(spec.pipeline.package),
+            "install": install,
             "pool": _pool(spec),
             "tests": _tests(spec),
             "spec": spec,
@@ -235,6 +272,7 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "train_timeout": train_timeout,
             "margin": AGENT_MARGIN_MINUTES,
             "stages": _deploy_stages(spec, job_files),
+            "azureml": _azureml_steps(spec, install),
             # the pipeline parameter deploy_mode: its values, the first one the default
             "deploy_modes": contract.DEPLOY_MODES,
             "rollback": contract.MODE_ROLLBACK,
