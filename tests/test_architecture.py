@@ -1,7 +1,7 @@
 """The folders show the flow, and imports point down it (README "Architecture").
 
-    cli -> commands -> (spec, model, render, writer, databricks, report)
-    spec -> model -> render -> writer;  databricks beside writer;  runtime imports nothing
+    cli -> commands -> (spec, model, render, writer, databricks, azureml, report)
+    spec -> model -> render -> writer;  databricks, azureml beside writer;  runtime imports nothing
 
 Checked on the source (AST), so a new import against the flow fails here, naming the file.
 Imports under `if TYPE_CHECKING:` are type annotations only and do not count.

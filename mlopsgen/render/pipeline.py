@@ -27,6 +27,10 @@ from mlopsgen.runtime import contract
 PYTHON_VERSION = "3.11"
 AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy, cluster start
 APPROVAL_JOB_MARGIN_MINUTES = 5
+# The Azure ML step's share of the deploy job: `az ml ... create` waits until the endpoint and
+# the deployment are provisioned (often 10-20 minutes for a deployment), then the smoke test,
+# the traffic update and the deletions (each waits too).
+AZUREML_ROLLOUT_MINUTES = 90
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # A custom stage condition replaces succeeded(), which also meant "not canceled": without
 # this a deploy stage whose predecessor succeeded would still start after a cancel.
@@ -218,6 +222,7 @@ class AzureMLStep:
     service_connection: str  # the Azure ML one (validate: the same as the stage's, if both)
     requirement: str  # mlopsgen with the azureml extra, this version
     env: dict[str, str]
+    minutes: int = 0  # what the step adds to the deploy job's timeout
 
 
 def _azureml_steps(spec: Spec, install: Install) -> dict[str, AzureMLStep]:
@@ -242,6 +247,7 @@ def _azureml_steps(spec: Spec, install: Install) -> dict[str, AzureMLStep]:
             service_connection=_refuse_macros(label, stage.azureml.service_connection),
             requirement=f"mlopsgen[azureml]=={install.version}",
             env=env,
+            minutes=AZUREML_ROLLOUT_MINUTES,
         )
     return steps
 

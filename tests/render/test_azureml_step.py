@@ -5,6 +5,9 @@ connection, that runs `mlopsgen azureml-deploy`. Nothing Azure-ML-specific on a 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +16,11 @@ from render.examples import REPO, example_spec, example_tree, origin_of
 
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.render import render_spec
-from mlopsgen.render.pipeline import render_pipeline
+from mlopsgen.render.pipeline import (
+    AGENT_MARGIN_MINUTES,
+    AZUREML_ROLLOUT_MINUTES,
+    render_pipeline,
+)
 from mlopsgen.spec.compile import compile_text, folder_reader
 
 # AzureCLI@2's documented inputs this step may use (Microsoft Learn, "AzureCLI@2 - Azure CLI
@@ -55,6 +62,7 @@ def credit_risk_pipeline(replace: tuple[str, str] | None = None) -> str:
     return render_pipeline(result.spec, render_spec(result.spec).jobs)
 
 
+INDEX_URL = "    index_url: https://pkgs.example.com/simple/\n"
 OIDC = (
     "    variable_group: databricks-risk-staging\n",
     "    oidc_client_id: 11111111-2222-3333-4444-555555555555\n",
@@ -148,3 +156,39 @@ def test_the_smoke_test_request_stays_in_the_checkout() -> None:
     assert rollout.release.endpoint == "credit-risk-staging"
     assert rollout.release.deployment == "version-3"
     assert rollout.registry == "workspace"
+
+
+def test_the_deploy_job_has_time_for_the_rollout_too() -> None:
+    """`az ml ... create` waits until the deployment is provisioned: the agent job's timeout
+    covers the Databricks run it waits for and the rollout after it."""
+    data = yaml.safe_load(example_tree("credit-risk")["azure-pipelines.yml"])
+    for stage in (s for s in data["stages"] if s["stage"].startswith("Deploy_")):
+        (job,) = (j for j in stage["jobs"] if j["job"] == "deploy")
+        (run,) = (s for s in job["steps"] if s.get("name") == "run")
+        script = run.get("script") or run["inputs"]["inlineScript"]
+        waits = int(script.split("--timeout ")[1].split()[0])
+        assert (
+            int(job["timeoutInMinutes"]) == waits + AGENT_MARGIN_MINUTES + AZUREML_ROLLOUT_MINUTES
+        )
+
+
+def test_every_auth_mode_and_package_source_passes_microsofts_schema(tmp_path: Path) -> None:
+    """The Azure ML step under OIDC auth and each package source (the example covers PAT,
+    azure-cli and an index URL), through the same check-jsonschema schema as the examples."""
+    variants = {
+        "oidc": OIDC,
+        "feed": (INDEX_URL, "    feed: risk/ml-packages\n"),
+        "wheels": (INDEX_URL, "    wheels: wheels\n"),
+    }
+    paths = []
+    for name, replace in variants.items():
+        pipeline = credit_risk_pipeline(replace)
+        assert pipeline.count("name: azureml\n") == 2  # one step per stage
+        target = tmp_path / f"{name}.yml"
+        target.write_text(pipeline, encoding="utf-8")
+        paths.append(str(target))
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    command = [str(checker), "--regex-variant", "python", "--builtin-schema"]
+    command += ["vendor.azure-pipelines", "--data-transform", "azure-pipelines", *paths]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
