@@ -7,7 +7,8 @@ In order, creating only what is missing (a retried stage picks up where it stopp
 2. the registered MLflow model, downloaded from the stage's Databricks registry and
    registered in Azure ML (`az ml model create --type mlflow_model`);
 3. the endpoint;
-4. the deployment `version-<N>`, without `--all-traffic`: a new deployment gets no traffic;
+4. the deployment `version-<N>`, without `--all-traffic`: a new deployment gets no traffic
+   (one an earlier attempt left `Failed` is deleted and created again);
 5. the smoke test: the spec's request sent to that deployment by name
    (`invoke --deployment-name` reaches it whatever its traffic share), one prediction per
    record expected;
@@ -98,7 +99,11 @@ class _Az:
         self._run, self._echo = run, echo
 
     def succeeds(self, command: list[str]) -> bool:
-        return self._run(command).returncode == 0
+        return self.run(command).returncode == 0
+
+    def run(self, command: list[str]) -> Completed:
+        """A read: its outcome is the answer, a failure is no error."""
+        return self._run(command)
 
     def json(self, command: list[str]) -> Any:
         text = self.check(command, echo=False)
@@ -163,12 +168,35 @@ def _ensure_endpoint(az: _Az, release: Release) -> list[str]:
 
 
 def _deploy(az: _Az, release: Release, tmp: str) -> list[str]:
-    if az.succeeds(commands.deployment_show(release)):
-        return []
+    """The release's deployment, created unless it exists; one left `Failed` by an earlier
+    attempt (it keeps that state until deleted, and holds no traffic) is deleted first."""
+    changes = []
+    shown = az.run(commands.deployment_show(release))
+    if shown.returncode == 0:
+        if _provisioning_state(shown.stdout) != "Failed":
+            return []
+        az.check(commands.deployment_delete(release, release.deployment))
+        changes.append(
+            f"deleted deployment {release.deployment!r}: an earlier attempt left it Failed"
+        )
     spec = Path(tmp, "deployment.yml")
     spec.write_text(commands.deployment_yaml(release), encoding="utf-8")
     az.check(commands.deployment_create(release, str(spec)))
-    return [f"deployment {release.deployment!r} created on {release.endpoint!r}, no traffic"]
+    return [
+        *changes,
+        f"deployment {release.deployment!r} created on {release.endpoint!r}, no traffic",
+    ]
+
+
+def _provisioning_state(text: str) -> str | None:
+    """`az ml online-deployment show` reports `provisioning_state` (Microsoft Learn, "Deploy
+    and score a machine learning model by using an online endpoint", check the status)."""
+    try:
+        shown = json.loads(text)
+    except ValueError:
+        return None
+    state = shown.get("provisioning_state") if isinstance(shown, dict) else None
+    return str(state) if state is not None else None
 
 
 def smoke_test(az: _Az, release: Release, request_file: Path) -> str:

@@ -214,3 +214,24 @@ def test_the_pure_parts() -> None:
         ["version-1", "version-2", "version-3"], "version-3", "version-2"
     ) == ["version-1"]
     assert commands.to_delete(["version-1", "version-2"], "version-2", None) == ["version-1"]
+
+
+def test_a_deployment_left_failed_by_an_earlier_attempt_is_replaced(
+    stub_az: StubAz, request_file: Path
+) -> None:
+    roll_out(rollout("1", request_file), download=FakeDownload())
+    stub_az.set_state(stub_az.state() | {"fail_create": ["version-2"]})
+    with pytest.raises(AzureMLFailed, match="online-deployment create` failed"):
+        roll_out(rollout("2", request_file), download=FakeDownload())
+    assert stub_az.endpoint(ENDPOINT)["traffic"] == {"version-1": 100, "version-2": 0}
+    stub_az.set_state(stub_az.state() | {"fail_create": []})  # the retry provisions
+    stub_az.clear_log()
+    changes = roll_out(rollout("2", request_file), download=FakeDownload())
+    assert changes_of(stub_az.calls()) == [
+        ["ml", "online-deployment", "delete"],
+        ["ml", "online-deployment", "create"],
+        ["ml", "online-endpoint", "invoke"],
+        ["ml", "online-endpoint", "update"],
+    ]
+    assert changes[0] == "deleted deployment 'version-2': an earlier attempt left it Failed"
+    assert stub_az.endpoint(ENDPOINT)["traffic"] == {"version-1": 0, "version-2": 100}

@@ -15,6 +15,9 @@ break are enforced:
   deployment with positive weight must exist (Microsoft Learn, "Troubleshoot online
   endpoints": 404, "The endpoint doesn't have any valid deployment with positive weight");
   a model that fails answers 424 ("Model Error");
+- a deployment whose provisioning failed stays, `provisioning_state: Failed` in `show`
+  (Microsoft Learn, "Deploy ... by using an online endpoint": `show` reports
+  `provisioning_state`), until it is deleted; creating it again is a conflict;
 - `az ml` needs the `ml` extension: `az extension show --name ml` fails until
   `az extension add --name ml --yes` installed it (Microsoft Learn, "az extension",
   https://learn.microsoft.com/cli/azure/extension). The state's `extensions` (default
@@ -194,7 +197,11 @@ class FakeAz:
         model = spec["model"].removeprefix("azureml:")
         if model not in self.models:
             raise AzError(f"(ResourceNotFound) model {model} not found")
-        endpoint["deployments"][name] = spec
+        if name in self.state.get("fail_create", []):  # provisioning fails: a Failed leftover
+            endpoint["deployments"][name] = spec | {"provisioning_state": "Failed"}
+            endpoint["traffic"][name] = 0
+            raise AzError(f"(ResourceOperationFailure) deployment {name} failed to provision")
+        endpoint["deployments"][name] = spec | {"provisioning_state": "Succeeded"}
         if "--all-traffic" in o:
             endpoint["traffic"] = {n: 0 for n in endpoint["traffic"]} | {name: 100}
         else:
