@@ -68,7 +68,9 @@ def spec_text(i: int) -> str:
         )
         lines.append("    gates: [{metric: r2, min: 0.3}]")
         if target == "azureml":
-            lines.append("    azureml: {resource_group: rg-ml, workspace: mlw-ml}")
+            # the Azure ML steps' service connection: the stage's own, or one of their own
+            own = "" if n % 2 == 0 else f", service_connection: sc-ml-{stage}"
+            lines.append(f"    azureml: {{resource_group: rg-ml, workspace: mlw-ml{own}}}")
         if n == len(stages) - 1 and n > 0:
             lines.append("    approval: {approvers: [lead@example.com]}")
     if target == "batch":

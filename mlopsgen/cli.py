@@ -226,6 +226,24 @@ def run(
     )
 
 
+@app.command("azureml-deploy")
+def azureml_deploy(
+    spec: Annotated[Path, typer.Argument(help="The spec file.")],
+    stage: Annotated[str, typer.Option("--stage", help="The stage to roll out on Azure ML.")],
+    version: Annotated[str, typer.Option("--version", help="The model version to serve.")],
+    deploy_mode: Annotated[
+        str, typer.Option("--deploy-mode", help="deploy, or rollback to an earlier version.")
+    ] = "deploy",
+) -> None:
+    """Serve a version on the stage's Azure ML endpoint (safe rollout), then promote it.
+
+    Runs where `az` is installed and logged in (the pipeline's AzureCLI@2 step).
+    """
+    from mlopsgen.commands.azureml import run_azureml_deploy
+
+    _guard(lambda: run_azureml_deploy(spec, stage, version, deploy_mode))
+
+
 def main() -> None:
     # Under LANG=C (or a console that is not UTF-8) a spec path or a workspace message with
     # non-ASCII characters must not turn into an encoding crash (exit 3): escape what the

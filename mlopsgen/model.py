@@ -120,6 +120,9 @@ class Approval:
 class AzureMLWorkspace:
     resource_group: str
     workspace: str
+    # the pipeline's AzureCLI@2 step logs in with it: its own, or the stage's (validate
+    # refuses an azureml stage with neither, E360)
+    service_connection: str
 
 
 @dataclass(frozen=True)
@@ -391,13 +394,19 @@ def _stage(s: Mapping[str, Any], spec_name: str, serving: Serving | None, *, las
         approval=(
             _approval(_defaulted(approval, "stages[].approval")) if approval is not None else None
         ),
-        azureml=(
-            AzureMLWorkspace(azureml["resource_group"], azureml["workspace"])
-            if azureml is not None
-            else None
-        ),
+        azureml=_azureml(azureml, s.get("service_connection")),
         serving=_stage_serving(serving, str(s["name"]), s.get("serving", {}), last=last),
     )
+
+
+def _azureml(
+    azureml: Mapping[str, Any] | None, stage_connection: str | None
+) -> AzureMLWorkspace | None:
+    if azureml is None:
+        return None
+    connection = azureml.get("service_connection") or stage_connection
+    assert connection is not None  # E360
+    return AzureMLWorkspace(azureml["resource_group"], azureml["workspace"], str(connection))
 
 
 def _stage_serving(

@@ -22,6 +22,10 @@ JOB_TIMEOUT_MARGIN_SECONDS = 1800  # cluster start and queueing
 AGENT_MARGIN_MINUTES = 30  # checkout, pip install, deploy
 HOSTED_JOB_LIMIT_MINUTES = 360  # Microsoft-hosted agents, with paid parallel jobs
 HOSTED_FREE_TIER_MINUTES = 60  # Microsoft-hosted agents, free tier of a private project
+# The Azure ML rollout's share of an azureml stage's deploy job, on the agent: `az ml ... create`
+# waits until the endpoint and the deployment are provisioned (often 10-20 minutes for a
+# deployment), then the smoke test, the traffic update and the deletions (each waits too).
+AZUREML_ROLLOUT_MINUTES = 90
 
 
 def job_seconds(tasks: Iterable[tuple[int, int]]) -> int:

@@ -102,16 +102,28 @@ def pr_check_job(spec: Spec) -> JobPlan:
     )
 
 
+def serves_on_databricks(spec: Spec) -> bool:
+    return spec.serving is not None and spec.serving.target == "databricks-serving"
+
+
+def promotes_on_databricks(spec: Spec) -> bool:
+    """Azure ML serving promotes from the pipeline agent (`mlopsgen azureml-deploy`), after
+    it moved the endpoint's traffic: nothing Azure-ML-specific runs on a cluster, which has
+    no Azure CLI and no Azure login (issue 10)."""
+    return spec.serving is None or spec.serving.target != "azureml"
+
+
 def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
     """gate -> [deploy_serving -> smoke_test] -> promote: the stage's alias (and `champion`
     on the last stage) moves only after the candidate is served and answered the smoke test,
-    so a failed serving or smoke test leaves every alias where it was."""
+    so a failed serving or smoke test leaves every alias where it was. For Azure ML the job
+    is the gate alone: the pipeline agent serves, tests, moves the traffic and promotes."""
     placement = compute.runtime(spec.training.compute)
     steps: list[tuple[str, dict[str, str], int]] = [
         (contract.GATE, tasks.gate(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
     ]
     serving = spec.serving
-    if serving is not None and serving.target != "batch":
+    if serving is not None and serves_on_databricks(spec):
         serve = tasks.deploy_serving(spec, stage)
         steps.append((contract.DEPLOY_SERVING, serve, SERVING_TASK_TIMEOUT_SECONDS))
         if serving.smoke_test is not None:
@@ -119,9 +131,10 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
                 (contract.SMOKE_TEST, tasks.smoke_test(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS)
             )
     # promote puts the served candidate live (moves the endpoint's traffic) before the alias
-    online = serving is not None and serving.target != "batch"
+    online = serves_on_databricks(spec)
     promote_timeout = SERVING_TASK_TIMEOUT_SECONDS if online else RUNTIME_TASK_TIMEOUT_SECONDS
-    steps.append((contract.PROMOTE, tasks.promote(spec, stage), promote_timeout))
+    if promotes_on_databricks(spec):
+        steps.append((contract.PROMOTE, tasks.promote(spec, stage), promote_timeout))
     chain = tuple(
         TaskPlan(
             key=key,

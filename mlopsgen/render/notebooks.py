@@ -16,6 +16,7 @@ from mlopsgen.model import Spec
 from mlopsgen.render import tasks
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
+from mlopsgen.render.jobs import promotes_on_databricks, serves_on_databricks
 from mlopsgen.runtime import contract
 
 
@@ -25,12 +26,13 @@ def notebook_parameters(spec: Spec) -> dict[str, dict[str, str]]:
     params = {
         contract.CANDIDATE: tasks.candidate(spec),
         contract.GATE: tasks.gate(spec, first),
-        contract.PROMOTE: tasks.promote(spec, first),
     }
+    if promotes_on_databricks(spec):  # Azure ML promotes from the pipeline agent
+        params[contract.PROMOTE] = tasks.promote(spec, first)
     serving = spec.serving
     if serving is not None and serving.target == "batch":
         params[contract.BATCH_SCORE] = tasks.batch_score(spec, first)
-    elif serving is not None:
+    elif serving is not None and serves_on_databricks(spec):
         params[contract.DEPLOY_SERVING] = tasks.deploy_serving(spec, first)
         if serving.smoke_test is not None:
             params[contract.SMOKE_TEST] = tasks.smoke_test(spec, first)

@@ -30,6 +30,7 @@ APPROVAL_JOB_MARGIN_MINUTES = 5
 # the agent expands (Microsoft Learn, "Predefined variables": System.PullRequest.PullRequestId,
 # Build.BuildId); unique per run, and a folder name layout.PR_CHECK_ID accepts.
 PR_CHECK_ID = "pr-$(System.PullRequest.PullRequestId)-build-$(Build.BuildId)"
+AZUREML_ROLLOUT_MINUTES = timeouts.AZUREML_ROLLOUT_MINUTES
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # A custom stage condition replaces succeeded(), which also meant "not canceled": without
 # this a deploy stage whose predecessor succeeded would still start after a cancel.
@@ -204,6 +205,13 @@ def train_condition(spec: Spec) -> str:
     )
 
 
+def _serves_on_azureml(spec: Spec, stage: Stage) -> bool:
+    """Whether the stage's deploy job also runs the Azure ML rollout on the agent."""
+    return (
+        stage.azureml is not None and spec.serving is not None and spec.serving.target == "azureml"
+    )
+
+
 def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage]:
     result = []
     previous = "Train"
@@ -239,11 +247,50 @@ def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage
                 depends_on=depends,
                 condition=condition,
                 run_timeout=_timeout_minutes(job_files, "deploy", stage),
-                job_timeout=_agent_minutes(job_files, "deploy", stage),
+                job_timeout=_agent_minutes(job_files, "deploy", stage)
+                + (timeouts.AZUREML_ROLLOUT_MINUTES if _serves_on_azureml(spec, stage) else 0),
             )
         )
         previous = stage_id(stage)
     return result
+
+
+@dataclass(frozen=True)
+class AzureMLStep:
+    """The deploy job's AzureCLI@2 step that serves on Azure ML from the agent (issue 10)."""
+
+    stage: str
+    service_connection: str  # the Azure ML one (validate: the same as the stage's, if both)
+    requirement: str  # mlopsgen with the azureml extra, this version
+    env: dict[str, str]
+    minutes: int = 0  # what the step adds to the deploy job's timeout
+
+
+def _azureml_steps(spec: Spec, install: Install) -> dict[str, AzureMLStep]:
+    """Each azureml stage's step, by stage id (none for other serving targets)."""
+    steps = {}
+    for stage in spec.stages:
+        if stage.azureml is None or spec.serving is None or spec.serving.target != "azureml":
+            continue
+        label = f"stages[{stage.name}].azureml.service_connection"
+        env = {
+            "MLOPSGEN_SPEC": spec.origin.spec_path,
+            "MLOPSGEN_STAGE": stage.name,
+            # MLflow (model download, promote) talks to the stage's workspace
+            "MLFLOW_TRACKING_URI": "databricks",
+        }
+        if install.index_url:
+            env["MLOPSGEN_INDEX_URL"] = install.index_url
+        elif install.wheel:
+            env["MLOPSGEN_WHEEL"] = install.wheel
+        steps[stage_id(stage)] = AzureMLStep(
+            stage=stage.name,
+            service_connection=_refuse_macros(label, stage.azureml.service_connection),
+            requirement=f"mlopsgen[azureml]=={install.version}",
+            env=env,
+            minutes=AZUREML_ROLLOUT_MINUTES,
+        )
+    return steps
 
 
 def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
@@ -253,12 +300,13 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
     train_timeout = _timeout_minutes(job_files, "train", first)
     pr_check = spec.training.pr_check is not None
     pr_timeout = _timeout_minutes(job_files, "pr-check", first) if pr_check else 0
+    install = _install(spec.pipeline.package)
     return render_template(
         "pipelines/azure-pipelines.yml.j2",
         {
             "header": header_lines(spec),
             "version": __version__,
-            "install": _install(spec.pipeline.package),
+            "install": install,
             "pool": _pool(spec),
             "tests": _tests(spec),
             "schedule": pipeline_schedule(spec),
@@ -277,6 +325,7 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
             "pr_job_timeout": _agent_minutes(job_files, "pr-check", first) if pr_check else 0,
             "pr_check_id": PR_CHECK_ID,
             "stages": _deploy_stages(spec, job_files),
+            "azureml": _azureml_steps(spec, install),
             # the pipeline parameter deploy_mode: its values, the first one the default
             "deploy_modes": contract.DEPLOY_MODES,
             "rollback": contract.MODE_ROLLBACK,

@@ -103,8 +103,6 @@ def promote(spec: Spec, stage: Stage) -> dict[str, str]:
         # what promote puts live before it moves the stage's alias ('' for batch serving)
         contract.TARGET: spec.serving.target if spec.serving is not None else "",
         contract.ENDPOINT: _endpoint_or_blank(stage),
-        contract.AZUREML_RESOURCE_GROUP: stage.azureml.resource_group if stage.azureml else "",
-        contract.AZUREML_WORKSPACE: stage.azureml.workspace if stage.azureml else "",
     }
 
 
@@ -118,7 +116,6 @@ def _endpoint_or_blank(stage: Stage) -> str:
 def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
     serving = spec.serving
     assert serving is not None and stage.serving is not None
-    azureml = stage.azureml
     return {
         contract.MODEL_NAME: spec.model.name,
         contract.REGISTRY: spec.model.registry,
@@ -128,10 +125,6 @@ def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.ENDPOINT: endpoint_name(stage),
         contract.WORKLOAD_SIZE: serving.workload_size,
         contract.SCALE_TO_ZERO: _flag(stage.serving.scale_to_zero),
-        contract.INSTANCE_TYPE: serving.instance_type,
-        contract.INSTANCE_COUNT: str(serving.instance_count),
-        contract.AZUREML_RESOURCE_GROUP: azureml.resource_group if azureml else "",
-        contract.AZUREML_WORKSPACE: azureml.workspace if azureml else "",
     }
 
 
@@ -139,7 +132,6 @@ def smoke_test(spec: Spec, stage: Stage) -> dict[str, str]:
     serving = spec.serving
     assert serving is not None and serving.smoke_test is not None
     name = endpoint_name(stage)
-    # Azure ML scoring URIs are only known once the endpoint exists: the runtime looks it up.
     url = f"{stage.workspace}/serving-endpoints/{name}/invocations"
     return {
         contract.MODEL_NAME: spec.model.name,
@@ -148,11 +140,8 @@ def smoke_test(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.MODEL_VERSION: JOB_MODEL_VERSION,
         contract.TARGET: serving.target,
         contract.ENDPOINT: name,
-        contract.ENDPOINT_URL: url if serving.target == "databricks-serving" else "",
+        contract.ENDPOINT_URL: url,
         contract.REQUEST_FILE: f"/Workspace{stage.workspace_folder}/{serving.smoke_test}",
-        # the Azure ML smoke test invokes the endpoint with `az ml online-endpoint invoke`
-        contract.AZUREML_RESOURCE_GROUP: stage.azureml.resource_group if stage.azureml else "",
-        contract.AZUREML_WORKSPACE: stage.azureml.workspace if stage.azureml else "",
     }
 
 

@@ -15,8 +15,8 @@ A thin notebook does exactly this (on Databricks `dbutils` exists, outside it do
 
 Modules: `contract` (names shared with the renderer), `params`, `errors`, `registry`, `tags`
 (the Unity Catalog tag guard), `metrics` (the metrics snapshot), `candidate`, `gates` (pure),
-`gate` and `gate_run`, `promote`, `serving` (with `endpoints` for Databricks Model Serving,
-`azureml` for Azure ML), `smoke`, `batch`.
+`gate` and `gate_run`, `promote`, `serving` (with `endpoints` for Databricks Model Serving;
+Azure ML is served from the pipeline agent, `mlopsgen.azureml`), `smoke`, `batch`.
 """
 
 from __future__ import annotations

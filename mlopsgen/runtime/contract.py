@@ -43,10 +43,6 @@ TARGET = "target"
 ENDPOINT = "endpoint"
 WORKLOAD_SIZE = "workload_size"
 SCALE_TO_ZERO = "scale_to_zero"
-INSTANCE_TYPE = "instance_type"
-INSTANCE_COUNT = "instance_count"
-AZUREML_RESOURCE_GROUP = "azureml_resource_group"
-AZUREML_WORKSPACE = "azureml_workspace"
 ENDPOINT_URL = "endpoint_url"
 REQUEST_FILE = "request_file"
 INPUT_TABLE = "input_table"
@@ -72,7 +68,8 @@ TRAINING_MODE = "mlopsgen_mode"  # "train", or "pr" in the pull-request check (r
 TRAINING_MODEL_NAME = "mlopsgen_model_name"
 TRAINING_REGISTRY = "mlopsgen_registry"
 
-# For each task, the exact `base_parameters` keys its job task passes, in this order.
+# For each task, the exact `base_parameters` keys its job task passes, in this order. Azure ML
+# serving has none: it runs from the pipeline agent (mlopsgen.azureml), not on the cluster.
 TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
     # training job, after the user's notebook: resolve and hand over the candidate version
     CANDIDATE: (MODEL_NAME, REGISTRY, TRAIN_TASK_KEY, JOB_START_TIME_MS, GATE_METRICS),
@@ -87,9 +84,6 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
         DEPLOY_MODE,
         TARGET,
         ENDPOINT,
-        # go_live moves Azure ML traffic with `az ml online-endpoint update --traffic`
-        AZUREML_RESOURCE_GROUP,
-        AZUREML_WORKSPACE,
     ),
     DEPLOY_SERVING: (
         MODEL_NAME,
@@ -100,10 +94,6 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
         ENDPOINT,
         WORKLOAD_SIZE,
         SCALE_TO_ZERO,
-        INSTANCE_TYPE,
-        INSTANCE_COUNT,
-        AZUREML_RESOURCE_GROUP,
-        AZUREML_WORKSPACE,
     ),
     SMOKE_TEST: (
         MODEL_NAME,
@@ -114,8 +104,6 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
         ENDPOINT,
         ENDPOINT_URL,
         REQUEST_FILE,
-        AZUREML_RESOURCE_GROUP,
-        AZUREML_WORKSPACE,
     ),
     # per-stage batch scoring job (serving.target: batch)
     BATCH_SCORE: (MODEL_NAME, REGISTRY, STAGE, INPUT_TABLE, OUTPUT_TABLE, TABLE_FORMAT),
@@ -131,14 +119,10 @@ PARAMETER_HELP: dict[str, str] = {
     MODEL_VERSION: "candidate version ('' = the version handed over in this job run)",
     GATES: 'JSON list of gates, e.g. [{"metric": "r2", "min": 0.35}]',
     FINAL_STAGE: "'true' for the last stage: also moves 'champion' / Production",
-    TARGET: "'databricks-serving', 'azureml' or 'batch'",
+    TARGET: "'databricks-serving', 'azureml' (live from the pipeline agent) or 'batch'",
     ENDPOINT: "serving endpoint name for this stage",
     WORKLOAD_SIZE: "Databricks serving workload size (Small, Medium, Large)",
     SCALE_TO_ZERO: "'true' to let the Databricks endpoint scale to zero",
-    INSTANCE_TYPE: "Azure ML instance type",
-    INSTANCE_COUNT: "Azure ML instance count",
-    AZUREML_RESOURCE_GROUP: "Azure resource group of the Azure ML workspace",
-    AZUREML_WORKSPACE: "Azure ML workspace name",
     ENDPOINT_URL: "invocation URL ('' = the Databricks endpoint's invocations URL)",
     REQUEST_FILE: "JSON request to send",
     INPUT_TABLE: "table name, or a path when it contains '/'",

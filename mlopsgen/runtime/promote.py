@@ -3,9 +3,11 @@ the version live on the stage's endpoint, then move the stage's alias (or regist
 it; the final stage also crowns it champion and keeps the outgoing one for a rollback.
 
 Promote refuses a version whose gate verdict for this stage is not `passed`. Serving goes live
-first (`serving.go_live`, for the `databricks-serving` and `azureml` targets): if that fails,
-no alias and no registry stage has moved. A rollback (`--deploy_mode rollback`) promotes the
-same way and records itself on the version (tag `mlopsgen_rollback_<stage>`).
+first (`serving.go_live`, for the `databricks-serving` target): if that fails, no alias and no
+registry stage has moved. For `azureml` promote runs on the pipeline agent
+(`mlopsgen azureml-deploy`), after the agent moved the endpoint's traffic: live already.
+A rollback (`--deploy_mode rollback`) promotes the same way and records itself on the version
+(tag `mlopsgen_rollback_<stage>`).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ from .tags import set_model_tag, set_version_tag
 
 # The serving targets promote puts live before moving anything; batch scoring (and a spec
 # without serving) reads the stage's alias itself, so moving the alias is what makes it live.
-LIVE_TARGETS = ("databricks-serving", "azureml")
+LIVE_TARGETS = ("databricks-serving",)
 NOT_SERVED = ("batch", "")
+LIVE_ALREADY = ("azureml",)  # the pipeline agent moved its traffic before promote runs
 
 
 def run_promote(params: dict[str, str], dbutils: Any | None) -> list[str]:
@@ -69,7 +72,7 @@ def run_promote(params: dict[str, str], dbutils: Any | None) -> list[str]:
 
 def _target(params: Mapping[str, str]) -> str:
     target = params.get(TARGET, "").strip()
-    if target not in LIVE_TARGETS + NOT_SERVED:
+    if target not in LIVE_TARGETS + LIVE_ALREADY + NOT_SERVED:
         raise TaskFailed(
             f"--target must be 'databricks-serving', 'azureml', 'batch' or '', not {target!r}"
         )

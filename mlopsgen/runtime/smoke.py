@@ -5,15 +5,14 @@ expect exactly one prediction per record, before any traffic or alias moves to i
   `POST /serving-endpoints/{name}/served-models/{served entity}/invocations`, where "the
   traffic settings are ignored" (Databricks docs, "Serve multiple models to a model serving
   endpoint", "Query individual models behind an endpoint"): it has no traffic yet.
-- Azure ML: `az ml online-endpoint invoke --deployment-name`, which reaches a deployment with
-  0% of the traffic (Microsoft Learn, "Perform safe rollout ... for real-time inference").
+- Azure ML is tested from the pipeline agent (`mlopsgen.azureml`), which reuses
+  `count_records` and `count_predictions` from here.
 - Any other URL (`endpoint_url`): a POST to it, as given.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -24,8 +23,6 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from .contract import (
-    AZUREML_RESOURCE_GROUP,
-    AZUREML_WORKSPACE,
     ENDPOINT,
     ENDPOINT_URL,
     MODEL_NAME,
@@ -156,22 +153,6 @@ def _databricks_request(
     return url, dict(config.authenticate()) if config and same_host else {}, entity
 
 
-def _invoke_azureml(params: Mapping[str, str], request_file: str, deployment: str) -> str:
-    required(params, ENDPOINT, AZUREML_RESOURCE_GROUP, AZUREML_WORKSPACE)
-    command = [
-        "az", "ml", "online-endpoint", "invoke", "--name", params[ENDPOINT],
-        "--deployment-name", deployment, "--request-file", request_file,
-        "--resource-group", params[AZUREML_RESOURCE_GROUP],
-        "--workspace-name", params[AZUREML_WORKSPACE],
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise TaskFailed(f"az ml online-endpoint invoke failed: {clip(done.stderr.strip(), 500)}")
-    # `az` prints the endpoint's JSON answer as a JSON string
-    answer = json.loads(done.stdout)
-    return answer if isinstance(answer, str) else json.dumps(answer)
-
-
 def _read_request(request_file: str) -> tuple[bytes, int]:
     """The request's bytes and how many records it holds (at least one)."""
     try:
@@ -189,12 +170,6 @@ def _send(
 ) -> tuple[str, str | None]:
     """The answer, and the served entity that must have given it (None: any)."""
     url = params.get(ENDPOINT_URL, "").strip()
-    if not url and params.get(TARGET) == "azureml":
-        from .azureml import deployment_name
-
-        deployment = deployment_name(_served_version(params, dbutils))
-        print(f"invoking deployment {deployment!r} of Azure ML endpoint {params.get(ENDPOINT)!r}")
-        return _invoke_azureml(params, request_file, deployment), None
     headers = {"Content-Type": "application/json"}
     entity = None
     if params.get(TARGET) == "databricks-serving" or not url:

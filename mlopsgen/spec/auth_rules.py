@@ -67,4 +67,36 @@ def group_variable(data: dict[str, Any]) -> Iterator[Finding]:
             yield Finding(("stages", i, "group_variable"), "E347", msg, at="key")
 
 
-RULES = (oidc_mode, oidc_client_id, group_variable)
+def azureml_connection(data: dict[str, Any]) -> Iterator[Finding]:
+    """The Azure ML steps run in AzureCLI@2, logged in with one service connection: the
+    stage's `azureml.service_connection`, else its `service_connection` (issue 10). With
+    Databricks azure-cli auth (the stage's service_connection) that one login serves both,
+    so the two must name the same connection."""
+    for i, stage in dict_items(data.get("stages")):
+        azureml = stage.get("azureml")
+        if not isinstance(azureml, dict):
+            continue
+        own, connection = (
+            text(azureml.get("service_connection")),
+            text(stage.get("service_connection")),
+        )
+        if own is None and connection is None:
+            msg = (
+                "the Azure ML steps need an Azure service connection: set "
+                "azureml.service_connection (or the stage's service_connection)"
+            )
+            yield Finding(("stages", i, "azureml"), "E360", msg, at="key")
+        elif own is not None and connection is not None and own != connection and not _oidc(stage):
+            msg = (
+                f"'{own}' differs from the stage's service_connection '{connection}', which "
+                "the same AzureCLI@2 step uses for Databricks: use one connection, or OIDC "
+                "(oidc_client_id) or a variable_group for Databricks"
+            )
+            yield Finding(("stages", i, "azureml", "service_connection"), "E361", msg)
+
+
+def _oidc(stage: dict[str, Any]) -> bool:
+    return "oidc_client_id" in stage or "oidc_client_id_variable" in stage
+
+
+RULES = (oidc_mode, oidc_client_id, group_variable, azureml_connection)

@@ -83,6 +83,9 @@ def _pipeline_fields(data: dict[str, Any]) -> Iterator[tuple[DataPath, str, bool
             value = text(stage.get(key))
             if value is not None:
                 yield ("stages", i, key), value, False
+        connection = text(as_map(stage.get("azureml")).get("service_connection"))
+        if connection is not None:
+            yield ("stages", i, "azureml", "service_connection"), connection, False
         approval = as_map(stage.get("approval"))
         approvers = approval.get("approvers")
         for j, who in enumerate(approvers if isinstance(approvers, list) else []):

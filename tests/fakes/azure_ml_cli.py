@@ -14,7 +14,15 @@ break are enforced:
 - `invoke --deployment-name` reaches that deployment whatever its traffic; without it, a
   deployment with positive weight must exist (Microsoft Learn, "Troubleshoot online
   endpoints": 404, "The endpoint doesn't have any valid deployment with positive weight");
-  a model that fails answers 424 ("Model Error").
+  a model that fails answers 424 ("Model Error");
+- a deployment whose provisioning failed stays, `provisioning_state: Failed` in `show`
+  (Microsoft Learn, "Deploy ... by using an online endpoint": `show` reports
+  `provisioning_state`), until it is deleted; creating it again is a conflict;
+- `az ml` needs the `ml` extension: `az extension show --name ml` fails until
+  `az extension add --name ml --yes` installed it (Microsoft Learn, "az extension",
+  https://learn.microsoft.com/cli/azure/extension). The state's `extensions` (default
+  `["ml"]`, preinstalled as on Microsoft-hosted agents) says what is installed; a test sets
+  `[]` to start without it.
 """
 
 from __future__ import annotations
@@ -68,6 +76,10 @@ class FakeAz:
         self.endpoints: dict[str, dict[str, Any]] = state.setdefault("endpoints", {})
 
     def run(self, args: list[str]) -> str:
+        if args[:1] == ["extension"] and len(args) >= 2:
+            return self.extension(args[1], _options(args[2:]))
+        if args[:1] == ["ml"] and "ml" not in self.state.get("extensions", ["ml"]):
+            raise AzError("'ml' is misspelled or not recognized by the system")
         if args[:1] != ["ml"] or len(args) < 3:
             raise AzError(f"unknown command: {' '.join(args)}")
         group, verb, options = args[1], args[2], _options(args[3:])
@@ -79,6 +91,22 @@ class FakeAz:
             raise AzError(f"unknown command: az ml {group} {verb}")
         result: str = handler(options)
         return result
+
+    # ----- extensions --------------------------------------------------------------------
+
+    def extension(self, verb: str, o: dict[str, str]) -> str:
+        installed: list[str] = self.state.setdefault("extensions", ["ml"])
+        name = o.get("--name", "")
+        if verb == "show":
+            if name not in installed:
+                raise AzError(f"(ExtensionNotInstalled) The extension {name} is not installed.")
+            return json.dumps({"name": name, "version": "2.30.0"})
+        if verb == "add":
+            if "--yes" not in o:
+                raise AzError("adding an extension needs --yes when there is no terminal")
+            installed.append(name)
+            return json.dumps({"name": name})
+        raise AzError(f"unknown command: az extension {verb}")
 
     # ----- models ------------------------------------------------------------------------
 
@@ -143,6 +171,8 @@ class FakeAz:
         if deployment in self.state.get("broken", []):
             raise AzError(f"424 Model Error: deployment {deployment} failed to score")
         records = _records(json.loads(Path(o["--request-file"]).read_text()))
+        if deployment in self.state.get("short", []):  # answers one prediction too few
+            records -= 1
         return json.dumps(json.dumps([5.5] * records))  # az prints the answer as a string
 
     # ----- deployments -------------------------------------------------------------------
@@ -167,7 +197,11 @@ class FakeAz:
         model = spec["model"].removeprefix("azureml:")
         if model not in self.models:
             raise AzError(f"(ResourceNotFound) model {model} not found")
-        endpoint["deployments"][name] = spec
+        if name in self.state.get("fail_create", []):  # provisioning fails: a Failed leftover
+            endpoint["deployments"][name] = spec | {"provisioning_state": "Failed"}
+            endpoint["traffic"][name] = 0
+            raise AzError(f"(ResourceOperationFailure) deployment {name} failed to provision")
+        endpoint["deployments"][name] = spec | {"provisioning_state": "Succeeded"}
         if "--all-traffic" in o:
             endpoint["traffic"] = {n: 0 for n in endpoint["traffic"]} | {name: 100}
         else:

@@ -9,7 +9,10 @@ each in the workspace its job runs in, through the strict MLflow double.
   and production from B; credit-risk (workspace registry) deploys both stages from one
   workspace, A, where its registry lives.
 - The deploy job runs gate, then promote (deploy_serving and smoke_test are the serving
-  code's and its tests': `target` is empty here, so promote has nothing to put live).
+  code's and its tests': `target` is empty here, so promote has nothing to put live). For
+  Azure ML (credit-risk) the deploy job is the gate alone, and promote runs as the pipeline
+  agent runs it after the Azure ML rollout (`mlopsgen.azureml.stage.promote`; the rollout
+  itself is tests/azureml's).
 - Each test registers its own model (`model_name` overridden in every task, a three-part
   name for Unity Catalog), so it does not depend on what other tests registered.
 
@@ -38,6 +41,18 @@ from runtime.support import REPO, render_tree, run_notebook, task_parameters
 pytestmark = pytest.mark.mlflow_server
 
 SPECS = REPO / "specs"
+# What `mlopsgen azureml-deploy` runs after the traffic moved, with this test's model name.
+AGENT_PROMOTE = """
+import dataclasses, sys
+from pathlib import Path
+from mlopsgen.azureml.stage import promote
+from mlopsgen.spec.compile import compile_spec
+path, stage, version, mode, name = sys.argv[1:]
+spec = compile_spec(Path(path)).spec
+spec = dataclasses.replace(spec, model=dataclasses.replace(spec.model, name=name))
+(chosen,) = [s for s in spec.stages if s.name == stage]
+print("\\n".join(promote(spec, chosen, version, mode)))
+"""
 
 
 @dataclass
@@ -99,6 +114,10 @@ class Pipeline:
 
     def deploy(self, stage: str, version: str, mode: str = "deploy") -> str:
         """A stage's deploy job: gate, then promote; the stderr of the gate if it failed."""
+        job = json.loads((self.tree / "databricks" / f"deploy-{stage}.json").read_text())
+        tasks = [t["task_key"] for t in job["tasks"]]
+        if tasks == ["gate"]:  # Azure ML: the pipeline agent promotes after the rollout
+            return self.deploy_from_agent(stage, version, mode)
         for task in ("gate", "promote"):
             values = task_parameters(self.tree, f"deploy-{stage}", task)
             values |= {"model_name": self.name, "model_version": version, "deploy_mode": mode}
@@ -108,6 +127,23 @@ class Pipeline:
             if done.returncode != 0:
                 assert task == "gate" and "Traceback" not in done.stderr, done.stderr
                 return done.stderr
+        return ""
+
+    def deploy_from_agent(self, stage: str, version: str, mode: str) -> str:
+        """The gate job, then `mlopsgen azureml-deploy`'s promote (its rollout succeeded)."""
+        values = task_parameters(self.tree, f"deploy-{stage}", "gate")
+        values |= {"model_name": self.name, "model_version": version, "deploy_mode": mode}
+        done = run_notebook(self.tree, "gate", values, self.at(self.workspaces[stage]))
+        self.log.append(f"{stage}:gate")
+        if done.returncode != 0:
+            assert "Traceback" not in done.stderr, done.stderr
+            return done.stderr
+        command = [sys.executable, "-c", AGENT_PROMOTE, str(self.spec_dir / "model.yaml")]
+        command += [stage, version, mode, self.name]
+        env = self.at(self.workspaces[stage]) | {"PYTHONPATH": str(REPO)}
+        promoted = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert promoted.returncode == 0, promoted.stderr
+        self.log.append(f"{stage}:promote")
         return ""
 
     def release(self, version: str, mode: str = "deploy") -> str:

@@ -17,7 +17,6 @@ import pytest
 
 from mlopsgen import layout
 from mlopsgen.runtime import TaskFailed, contract, main
-from mlopsgen.runtime.azureml import deploy_azureml
 from mlopsgen.runtime.batch import run_batch_score
 from mlopsgen.runtime.gate import run_gate
 from mlopsgen.runtime.params import flag
@@ -129,7 +128,7 @@ def test_an_unknown_task_is_an_error() -> None:
         main("train", {}, dbutils=object())
 
 
-SERVING = {"endpoint": "e", "azureml_resource_group": "rg", "azureml_workspace": "ws"}
+SERVING = {"endpoint": "e"}
 
 
 @pytest.mark.parametrize(
@@ -144,8 +143,6 @@ SERVING = {"endpoint": "e", "azureml_resource_group": "rg", "azureml_workspace":
             lambda: deploy_databricks_serving("m", "1", SERVING | {"workload_size": "Small"}),
             "scale_to_zero",
         ),
-        (lambda: deploy_azureml("m", "1", SERVING | {"instance_count": "1"}), "instance_type"),
-        (lambda: deploy_azureml("m", "1", SERVING | {"instance_type": "t"}), "instance_count"),
         (lambda: run_promote({"model_name": "m", "stage": "s"}, None), "registry"),
         (
             lambda: run_promote({"model_name": "m", "registry": "workspace", "stage": "s"}, None),

@@ -50,25 +50,44 @@ def replace_go_live(monkeypatch: pytest.MonkeyPatch, go_live: GoLive) -> GoLive:
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)
-@pytest.mark.parametrize("target", ["databricks-serving", "azureml"])
 def test_serving_goes_live_before_any_alias_moves(
     client: Any,
     make_versions: Any,
     tasks: Tasks,
     monkeypatch: pytest.MonkeyPatch,
     registry: str,
-    target: str,
 ) -> None:
     name = make_versions(GOOD)
     go_live = replace_go_live(monkeypatch, GoLive(client))
     tasks.gate(name, registry, "production", "1", THRESHOLDS)
     before = placement(client, name)
 
-    changes = tasks.promote(name, registry, "production", "1", **LIVE | {"target": target})
+    changes = tasks.promote(name, registry, "production", "1", **LIVE)
 
     ((model, version, params, at_call),) = go_live.calls
     assert (model, version, params["endpoint"]) == (name, "1", "wine-quality-production")
     assert at_call == before  # nothing had moved yet
+    assert changes and placement(client, name) != before
+
+
+@pytest.mark.parametrize("registry", REGISTRIES)
+def test_azureml_is_live_already_when_promote_runs_on_the_agent(
+    client: Any,
+    make_versions: Any,
+    tasks: Tasks,
+    monkeypatch: pytest.MonkeyPatch,
+    registry: str,
+) -> None:
+    """`mlopsgen azureml-deploy` moved the Azure ML traffic before it runs promote: promote
+    only moves the registry, and never reaches for `az` (issue 10)."""
+    name = make_versions(GOOD)
+    go_live = replace_go_live(monkeypatch, GoLive(client))
+    tasks.gate(name, registry, "production", "1", THRESHOLDS)
+    before = placement(client, name)
+
+    changes = tasks.promote(name, registry, "production", "1", **LIVE | {"target": "azureml"})
+
+    assert go_live.calls == []
     assert changes and placement(client, name) != before
 
 

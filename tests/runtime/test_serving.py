@@ -2,15 +2,13 @@
 and `go_live` (which promote calls), in the order the deploy job runs them: blue/green.
 
 The smoke test talks to a real MLflow model server on loopback; Databricks Model Serving is
-the strict fake workspace (tests/fakes), spoken to through the real databricks-sdk; Azure ML
-is a fake `az` with state on PATH (tests/fakes/azure_ml_cli.py).
+the strict fake workspace (tests/fakes), spoken to through the real databricks-sdk. Azure ML
+is served from the pipeline agent: tests/azureml.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +21,6 @@ from mlopsgen.runtime import TaskFailed
 from mlopsgen.runtime.serving import go_live, served_entity_name
 from runtime.support import (
     EXAMPLE_SPEC,
-    REPO,
     free_port,
     run_notebook,
     start_group,
@@ -213,127 +210,3 @@ def test_a_candidate_that_failed_before_is_replaced_not_kept(stage: Stage) -> No
     assert stage.run("deploy_serving", "1").returncode == 0  # a rollback to the live one
     assert stage.fake.serving.traffic(ENDPOINT) == {stage.entity("1"): 100}
     assert stage.fake.serving.served(ENDPOINT) == [stage.entity("1")]
-
-
-# ---------------------------------------------------------------- Azure ML
-
-
-@pytest.fixture
-def fake_az(tmp_path: Path, env: dict[str, str]) -> tuple[dict[str, str], Path, Path]:
-    """An `az` on PATH running tests/fakes/azure_ml_cli.py; (env, log file, state file)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "az"
-    script.write_text(
-        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO / 'tests')!r})\n"
-        "from fakes.azure_ml_cli import main\nsys.exit(main(sys.argv[1:]))\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    log, state = tmp_path / "az.log", tmp_path / "az.json"
-    path = f"{bin_dir}{os.pathsep}{env['PATH']}"
-    run_env = env | {"PATH": path, "FAKE_AZ_LOG": str(log), "FAKE_AZ_STATE": str(state)}
-    return run_env, log, state
-
-
-AZUREML = {"target": "azureml", "azureml_resource_group": "rg-ml", "azureml_workspace": "ws-ml"}
-WHERE = ["--resource-group", "rg-ml", "--workspace-name", "ws-ml"]
-
-
-def az_calls(log: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in log.read_text().splitlines()]
-
-
-def test_azureml_deploys_without_traffic_tests_the_deployment_then_moves_traffic(
-    rendered: Path,
-    fake_az: tuple[dict[str, str], Path, Path],
-    make_versions: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    run_env, log, state = fake_az
-    name = make_versions({"rmse": 0.3}, {"rmse": 0.2})
-
-    def run(task: str, version: str) -> Any:
-        values = task_parameters(rendered, "deploy-staging", task) | AZUREML
-        values |= {"model_name": name, "model_version": version}
-        values |= (
-            {"endpoint_url": "", "request_file": str(SAMPLE_REQUEST)}
-            if task == "smoke_test"
-            else {}
-        )
-        return run_notebook(rendered, task, values, run_env)
-
-    first = run("deploy_serving", "1")
-    assert first.returncode == 0, first.stderr
-    calls = az_calls(log)
-    assert [c["args"][:3] for c in calls] == [
-        ["ml", "model", "show"],
-        ["ml", "online-endpoint", "show"],
-        ["ml", "online-deployment", "show"],
-        ["ml", "model", "create"],
-        ["ml", "online-endpoint", "create"],
-        ["ml", "online-deployment", "create"],
-    ]
-    assert all(c["args"][-4:] == WHERE for c in calls)
-    assert calls[3]["args"][3:9] == ["--name", name, "--version", "1", "--type", "mlflow_model"]
-    assert "MLmodel" in calls[3]["model_files"]
-    assert calls[4]["args"][3:5] == ["--name", ENDPOINT]
-    assert "--all-traffic" not in calls[5]["args"]  # a new deployment gets no traffic
-    assert calls[5]["file"] | {"$schema": ""} == {
-        "$schema": "",
-        "name": "version-1",
-        "endpoint_name": ENDPOINT,
-        "model": f"azureml:{name}:1",
-        "instance_type": "Standard_DS3_v2",
-        "instance_count": 1,
-    }
-    endpoints = json.loads(state.read_text())["endpoints"]
-    assert endpoints[ENDPOINT]["traffic"] == {"version-1": 0}
-
-    tested = run("smoke_test", "1")
-    assert tested.returncode == 0, tested.stderr
-    invoke = az_calls(log)[-1]
-    assert invoke["args"][:7] == [
-        "ml", "online-endpoint", "invoke", "--name", ENDPOINT, "--deployment-name", "version-1"
-    ]  # fmt: skip
-    assert "smoke test passed: 2 predictions for 2 records" in tested.stdout
-
-    monkeypatch.setenv("PATH", run_env["PATH"])
-    for key in ("FAKE_AZ_LOG", "FAKE_AZ_STATE"):
-        monkeypatch.setenv(key, run_env[key])
-    params = task_parameters(rendered, "deploy-staging", "promote") | AZUREML
-    assert go_live(name, "1", params) == [
-        f"Azure ML endpoint '{ENDPOINT}': all traffic -> version-1"
-    ]
-
-    assert run("deploy_serving", "2").returncode == 0
-    assert json.loads(state.read_text())["endpoints"][ENDPOINT]["traffic"] == {
-        "version-1": 100,
-        "version-2": 0,
-    }
-    assert run("smoke_test", "2").returncode == 0
-    assert go_live(name, "2", params) == [
-        f"Azure ML endpoint '{ENDPOINT}': all traffic -> version-2",
-        f"Azure ML endpoint '{ENDPOINT}': deleted deployment 'version-1'",
-    ]
-    final = json.loads(state.read_text())["endpoints"][ENDPOINT]
-    assert final["traffic"] == {"version-2": 100} and list(final["deployments"]) == ["version-2"]
-    assert go_live(name, "2", params) == []
-
-
-def test_a_failed_azureml_smoke_test_leaves_the_traffic_where_it_was(
-    rendered: Path, fake_az: tuple[dict[str, str], Path, Path], make_versions: Any
-) -> None:
-    run_env, log, state = fake_az
-    name = make_versions({"rmse": 0.3})
-    state.write_text(json.dumps({"broken": ["version-1"]}))
-    deploy = task_parameters(rendered, "deploy-staging", "deploy_serving") | AZUREML
-    deploy |= {"model_name": name, "model_version": "1"}
-    assert run_notebook(rendered, "deploy_serving", deploy, run_env).returncode == 0
-    smoke = task_parameters(rendered, "deploy-staging", "smoke_test") | AZUREML
-    smoke |= {"model_name": name, "model_version": "1", "endpoint_url": ""}
-    smoke |= {"request_file": str(SAMPLE_REQUEST)}
-    tested = run_notebook(rendered, "smoke_test", smoke, run_env)
-    assert tested.returncode == 1
-    assert "az ml online-endpoint invoke failed: ERROR: 424 Model Error" in tested.stderr
-    assert az_calls(log)[-1]["served_by"] == "version-1"
-    assert json.loads(state.read_text())["endpoints"][ENDPOINT]["traffic"] == {"version-1": 0}

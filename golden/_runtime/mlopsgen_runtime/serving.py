@@ -2,8 +2,9 @@
 # Source: mlopsgen/runtime/serving.py (imported by the notebooks beside this folder).
 """Serving, blue/green: the deploy_serving task serves the candidate (or the stage's version)
 beside what serves now, without traffic; after its smoke test, promote calls `go_live`, which
-moves all of the traffic to it, before any alias moves. Databricks Model Serving here (with
-`endpoints`), Azure ML in `azureml`.
+moves all of the traffic to it, before any alias moves. Databricks Model Serving (with
+`endpoints`). Azure ML is served from the pipeline agent (`mlopsgen.azureml`), never from a
+cluster: a cluster has no Azure CLI and no Azure login (issue 10).
 
 When serving or the smoke test fails, the job stops before promote: the version that served
 keeps all of its traffic, and no alias moves.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import azureml, endpoints, registry
+from . import endpoints, registry
 from .candidate import candidate_version
 from .contract import ENDPOINT, MODEL_NAME, SCALE_TO_ZERO, STAGE, TARGET, WORKLOAD_SIZE
 from .endpoints import Config, Deadline
@@ -26,6 +27,7 @@ from .registry import Registry
 DATABRICKS = "databricks-serving"
 AZUREML = "azureml"
 BATCH = "batch"
+_AGENT_ONLY = f" ('{AZUREML}' is served from the pipeline agent: mlopsgen azureml-deploy)"
 
 
 def run_deploy_serving(params: dict[str, str], dbutils: Any | None) -> str:
@@ -35,9 +37,7 @@ def run_deploy_serving(params: dict[str, str], dbutils: Any | None) -> str:
     version = serving_version(reg, params, dbutils)
     if target == DATABRICKS:
         return deploy_databricks_serving(reg.name, version, params)
-    if target == AZUREML:
-        return azureml.deploy_azureml(reg.name, version, params)
-    raise TaskFailed(f"--target must be '{DATABRICKS}' or '{AZUREML}', not {target!r}")
+    raise TaskFailed(f"--target must be '{DATABRICKS}', not {target!r}{_AGENT_ONLY}")
 
 
 def serving_version(reg: Registry, params: Mapping[str, str], dbutils: Any | None) -> str:
@@ -72,11 +72,9 @@ def go_live(model_name: str, version: str, params: Mapping[str, str]) -> list[st
     target = params.get(TARGET, "")
     if target == DATABRICKS:
         return _go_live_databricks(model_name, version, params, Deadline.for_task())
-    if target == AZUREML:
-        return azureml.go_live_azureml(model_name, version, params)
     if target == BATCH:
         return []  # batch scoring reads the stage's alias: moving it is going live
-    raise TaskFailed(f"--target must be '{DATABRICKS}', '{AZUREML}' or '{BATCH}', not {target!r}")
+    raise TaskFailed(f"--target must be '{DATABRICKS}' or '{BATCH}', not {target!r}{_AGENT_ONLY}")
 
 
 def deploy_databricks_serving(

@@ -21,8 +21,6 @@ params = mlopsgen_runtime.read_params(
         'deploy_mode': 'deploy',
         'target': 'batch',
         'endpoint': '',
-        'azureml_resource_group': '',
-        'azureml_workspace': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -21,8 +21,6 @@ params = mlopsgen_runtime.read_params(
         'endpoint': 'wine-quality-staging',
         'endpoint_url': 'https://adb-1111111111111111.11.azuredatabricks.net/serving-endpoints/wine-quality-staging/invocations',
         'request_file': '/Workspace/Users/${workspace.current_user.userName}/mlopsgen/wine-quality/tests/sample_request.json',
-        'azureml_resource_group': '',
-        'azureml_workspace': '',
     },
     dbutils=globals().get("dbutils"),
 )
