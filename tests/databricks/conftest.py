@@ -18,9 +18,14 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "specs" / "wine-quality"
 Cli = Callable[..., Result]
 
 
-# The groups the example spec shares its jobs with: the fake workspace has them (it refuses
-# a grant to a principal it does not know, as the service does).
-EXAMPLE_GROUPS = {("group_name", "wine-data-science"), ("group_name", "wine-ml-oncall")}
+# The groups the example specs share their jobs with: the fake workspace has them (it
+# refuses a grant to a principal it does not know, as the service does).
+EXAMPLE_GROUPS = {
+    ("group_name", "wine-data-science"),
+    ("group_name", "wine-ml-oncall"),
+    ("group_name", "growth-analytics"),
+    ("group_name", "growth-ml-oncall"),
+}
 
 
 @pytest.fixture
