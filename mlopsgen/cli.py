@@ -27,6 +27,7 @@ app = typer.Typer(
     # Plain click help: rich (imported only for help formatting) costs ~70 ms per start.
     rich_markup_mode=None,
     add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 ISSUES_URL = "https://github.com/mlopsgen/mlopsgen/issues"
@@ -42,7 +43,12 @@ class OutputFormat(str, Enum):
 
 
 def _specs(paths: list[Path] | None) -> list[Path]:
-    return list(paths) if paths else [Path("model.yaml")]
+    """The spec files given (a folder means its model.yaml); none: ./model.yaml."""
+    given = list(paths) if paths else [Path(".")]
+    return [p / SPEC_FILE if p.is_dir() else p for p in given]
+
+
+SPEC_FILE = "model.yaml"
 
 
 def _guard(action: Callable[[], ExitCode]) -> None:
@@ -151,7 +157,7 @@ def environments(
 
 @app.command()
 def deploy(
-    spec: Annotated[Path, typer.Argument(help="The spec file.")],
+    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
     stage: Annotated[str, typer.Option("--stage", help="The stage to deploy to.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
@@ -176,14 +182,18 @@ def deploy(
 
     _guard(
         lambda: run_deploy(
-            spec, stage, dry_run=dry_run, host=host, repair_duplicates=repair_duplicates
+            _specs([spec])[0],
+            stage,
+            dry_run=dry_run,
+            host=host,
+            repair_duplicates=repair_duplicates,
         )
     )
 
 
 @app.command()
 def run(
-    spec: Annotated[Path, typer.Argument(help="The spec file.")],
+    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
     stage: Annotated[str, typer.Option("--stage", help="The stage whose workspace runs the job.")],
     job: Annotated[
         str, typer.Option("--job", help="Which generated job: train, deploy, batch or pr-check.")
@@ -215,7 +225,7 @@ def run(
 
     _guard(
         lambda: run_job(
-            spec,
+            _specs([spec])[0],
             stage,
             job,
             params=list(param or []),
@@ -228,7 +238,7 @@ def run(
 
 @app.command("azureml-deploy")
 def azureml_deploy(
-    spec: Annotated[Path, typer.Argument(help="The spec file.")],
+    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
     stage: Annotated[str, typer.Option("--stage", help="The stage to roll out on Azure ML.")],
     version: Annotated[str, typer.Option("--version", help="The model version to serve.")],
     deploy_mode: Annotated[
@@ -241,7 +251,7 @@ def azureml_deploy(
     """
     from mlopsgen.commands.azureml import run_azureml_deploy
 
-    _guard(lambda: run_azureml_deploy(spec, stage, version, deploy_mode))
+    _guard(lambda: run_azureml_deploy(_specs([spec])[0], stage, version, deploy_mode))
 
 
 def main() -> None:

@@ -23,10 +23,12 @@ def require_files(specs: list[Path]) -> None:
 def run_validate(specs: list[Path], output_format: str) -> ExitCode:
     """Validate every spec; all diagnostics on stdout, a one-line summary on stderr."""
     from mlopsgen import report
-    from mlopsgen.spec.compile import compile_spec
+    from mlopsgen.spec.compile import compile_spec, duplicate_names
 
     require_files(specs)
-    diagnostics = [d for p in specs for d in compile_spec(p).diagnostics]
+    results = [compile_spec(p) for p in specs]
+    diagnostics = [d for r in results for d in r.diagnostics]
+    diagnostics += duplicate_names(results)  # two specs of one name overwrite each other
     out = report.as_json(diagnostics) if output_format == "json" else report.as_text(diagnostics)
     console.out(out)
     console.err(report.summary(diagnostics, len(specs)) + "\n")
@@ -43,15 +45,20 @@ def run_schema() -> ExitCode:
 
 
 def _valid_specs(specs: list[Path]) -> Iterator[tuple[Path, Spec | None]]:
-    """Compile each spec for render/check, printing its diagnostics; None marks an invalid one."""
+    """Compile each spec for render/check, printing its diagnostics; None marks an invalid one
+    (also a spec whose name an earlier one has: they would overwrite each other, E375)."""
     from mlopsgen import report
-    from mlopsgen.spec.compile import compile_spec
+    from mlopsgen.spec.compile import compile_spec, duplicate_names
 
     require_files(specs)
-    for path in specs:
-        result = compile_spec(path)
+    results = [compile_spec(path) for path in specs]
+    duplicates = {d.location.file: d for d in duplicate_names(results)}
+    for result in results:
         console.out(report.as_text(result.diagnostics))
-        yield path, result.spec
+        clash = duplicates.get(str(result.path))
+        if clash is not None:
+            console.out(report.as_text([clash]))
+        yield result.path, None if clash is not None else result.spec
 
 
 def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:

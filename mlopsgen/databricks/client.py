@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from mlopsgen.errors import MlopsgenError
+from mlopsgen.errors import MlopsgenError, UsageError
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -95,8 +95,14 @@ def connect(host: str) -> WorkspaceClient:
     is a personal access token. We never pick an auth type ourselves, so whatever the SDK
     supports (env, ~/.databrickscfg, OAuth M2M, Azure identities) works unchanged.
     """
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.config import Config
+    try:
+        from databricks.sdk import WorkspaceClient
+        from databricks.sdk.config import Config
+    except ModuleNotFoundError as exc:
+        raise UsageError(
+            f"talking to Databricks needs the databricks extra ({exc.name} is not installed): "
+            'pip install "mlopsgen[databricks]"'
+        ) from None
 
     # The SDK logs warnings (e.g. host metadata probes) through logging's last-resort handler
     # on stderr; our own messages say what went wrong, so keep them quiet unless debugging.

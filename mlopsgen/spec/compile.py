@@ -178,3 +178,25 @@ def _as_text(path: str) -> str:
     disk are (as good as always) UTF-8, so read them as such: the headers then say `spé/`
     under every locale instead of crashing on the surrogates."""
     return os.fsencode(path).decode("utf-8", errors="replace")
+
+
+def duplicate_names(results: Iterable[CompileResult]) -> tuple[Diagnostic, ...]:
+    """E375 for every valid spec whose `name` an earlier spec of the same run already has: the
+    two would write each other's files and, in a shared workspace, each other's jobs (job
+    names and identity tags are made from the name)."""
+    first: dict[str, Path] = {}
+    found: list[Diagnostic] = []
+    for result in results:
+        if result.spec is None:
+            continue
+        name = result.spec.name
+        if name not in first:
+            first[name] = result.path
+            continue
+        loaded = source.load(result.text)
+        message = (
+            f"'{name}' is also the name of {first[name]}: their generated files and their "
+            "jobs (named after it) would overwrite each other; give each spec its own name"
+        )
+        found.extend(_locate([Finding(("name",), "E375", message)], loaded, str(result.path)))
+    return tuple(found)

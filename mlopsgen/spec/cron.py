@@ -5,9 +5,12 @@ Validation reports the `CronError` that `parse` raises (E305, or E306 for `Eithe
 `parse` accepts therefore converts, and fires at the minutes croniter computes for it.
 
 Accepted per field: numbers, `*`, lists (`,`), ranges (`1-5`), steps (`*/15`, `1-30/2`, and
-`5/15` meaning from 5 to the end of the field), and three-letter names in the month (JAN-DEC)
-and day-of-week (SUN-SAT) fields; day-of-week 0 and 7 are both Sunday. Not accepted:
-`@daily`-style macros, `L`, `W`, `#`, `?`, `H`, a seconds field, and two range forms that cron
+`5/15` meaning from 5 to the end of the field; a step larger than its range, `*/90` in the
+minute field, which every reader takes for the first value alone, is refused), and
+three-letter names in the month (JAN-DEC) and day-of-week (SUN-SAT) fields; day-of-week 0
+and 7 are both Sunday. Not accepted:
+`@daily`-style macros, `L`, `W`, `#`, `?`, `H`, a seconds field, days of month that none of
+the expression's months has (`0 0 30 2 *` never fires), and two range forms that cron
 readers disagree on: a range that runs backwards (`6-0`: croniter and Quartz wrap it around,
 Vixie cron refuses it) and one that starts and ends at the same value (`5-5`: croniter 7
 reads it as the whole field, Vixie cron as 5).
@@ -104,7 +107,26 @@ def parse(expression: str) -> Cron:
         msg = f"'{expression}' is not a valid cron expression (check each field's range)"
         raise CronError(msg) from None
     days_of_month, days_of_week = _days(expression, fields, values[2], values[4])
+    _check_fires(expression, days_of_month, values[3])
     return Cron(values[0], values[1], days_of_month, values[3], days_of_week)
+
+
+# The most days each month has (February: 29, in leap years).
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_fires(expression: str, days: Values, months: Values) -> None:
+    """A day of month that no month of the expression has (`0 0 30 2 *`) never fires: cron
+    accepts it and waits forever."""
+    if days is None:
+        return
+    for month in months if months is not None else range(1, 13):
+        if min(days) <= _MONTH_DAYS[month - 1]:
+            return
+    names = [_MONTHS[m - 1] for m in sorted(months or ())]
+    day = f"{min(days)}{' or later' if len(days) > 1 else ''}"
+    which = f"{names[0]} has no day" if len(names) == 1 else f"none of {', '.join(names)} has a day"
+    raise CronError(f"'{expression}' never fires: {which} {day}; pick days its months have")
 
 
 def _check_lexical(field: _Field, text: str) -> None:
@@ -166,6 +188,13 @@ def _item(field: _Field, item: str, text: str) -> range:
     step = _int(match["step"] or "1")
     if step == 0 or not field.low <= low <= high <= field.high:
         raise _Unreadable
+    if step > 1 and step > high - low:
+        # `*/90` in the minute field is "minute 0" to every cron reader: never what was meant
+        fits = f", or a step that fits (at most {high - low})" if high > low else ""
+        raise _Problem(
+            f"{field.name} field '{text}': a step of {step} is larger than {low}-{high}, so "
+            f"'{item}' means {low} alone; write {low}{fits}"
+        )
     return range(low, high + 1, step)
 
 

@@ -73,3 +73,33 @@ def pipeline_schedule(data: dict[str, Any]) -> Iterator[Finding]:
             "(timezone: UTC) to make that explicit"
         )
         yield Finding(("schedule", "timezone"), "W001", msg)
+
+
+# Legacy zone names that read like a region's time but are one fixed offset all year (tzdata
+# "backward"/"northamerica": EST is UTC-05:00 without daylight saving, unlike
+# America/Toronto), and the POSIX-style Etc/GMT±N zones, whose sign is the reverse of ISO's
+# (Etc/GMT+5 is UTC-05:00).
+_FIXED_ABBREVIATIONS = frozenset({"EST", "MST", "HST"})
+_ETC_OFFSET = re.compile(r"Etc/GMT([+-])(\d{1,2})")
+
+
+def fixed_offset_zones(data: dict[str, Any]) -> Iterator[Finding]:
+    """W004: a time zone name that people misread: never daylight saving, or a reversed sign."""
+    for path in (("schedule", "timezone"), ("serving", "timezone")):
+        zone = text(as_map(data.get(path[0])).get(path[1]))
+        if zone is None:
+            continue
+        if zone in _FIXED_ABBREVIATIONS:
+            msg = (
+                f"'{zone}' is a fixed offset all year, without daylight saving (not the time "
+                "of any region in summer); use the region's zone, e.g. America/Toronto or "
+                "America/New_York for Eastern time, or UTC to mean a fixed time"
+            )
+            yield Finding(path, "W004", msg)
+        elif (offset := _ETC_OFFSET.fullmatch(zone)) is not None:
+            sign = "-" if offset.group(1) == "+" else "+"
+            msg = (
+                f"'{zone}' is UTC{sign}{int(offset.group(2)):02d}:00: Etc/GMT zones carry the "
+                "POSIX sign, the reverse of ISO's; prefer a region's zone name or UTC"
+            )
+            yield Finding(path, "W004", msg)

@@ -179,6 +179,7 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     cron_rules,
     timezone_rules,
     schedule_rules.pipeline_schedule,
+    schedule_rules.fixed_offset_zones,
     registry_name,
     one_workspace_registry,
     serving_rules.azureml_stages,

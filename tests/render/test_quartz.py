@@ -60,13 +60,13 @@ CRONS = [
     "5,35 * * * *",
     "0-10/5 2 * * *",
     "59 23 * * *",
-    "59/15 * * * *",  # from minute 59 to the end of the hour: 59 only
+    "50/5 * * * *",  # from minute 50 to the end of the hour
     "5/20 * * * *",
     "0 */6 * * *",
     "0 9-17 * * mon-fri",
     "0 9-17/4 * * 1-5",
     "*/7 * * * *",
-    "*/90 * * * *",  # a step beyond the field: the first value only
+    "*/59 * * * *",  # the largest step the minute field takes: 0 and 59
     "1-59/13 0 1 * *",
     "0 0 * * *",
     "* * * * *",

@@ -121,3 +121,49 @@ def test_validate_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_folder_means_its_model_yaml(tmp_path: Path) -> None:
+    """Issue 14: `mlopsgen validate specs/minimal` (a folder) validates its model.yaml."""
+    code, _, err = run("validate", str(MINIMAL.parent))
+    assert (code, err) == (0, "1 spec valid\n")
+    code, _, err = run("validate", str(tmp_path))
+    assert code == 2 and err == f"error: no such spec file: {tmp_path / 'model.yaml'}\n"
+
+
+def test_dash_h_is_help() -> None:
+    for args in (["-h"], ["validate", "-h"], ["run", "-h"]):
+        code, out, _ = run(*args)
+        assert code == 0 and out.startswith("Usage: ")
+
+
+def test_two_specs_of_one_name_are_an_error_at_the_second_ones_name(tmp_path: Path) -> None:
+    """They would write each other's files and, in a shared workspace, each other's jobs."""
+    for folder in ("a", "b"):
+        shutil.copytree(MINIMAL.parent, tmp_path / folder)
+    first, second = tmp_path / "a" / "model.yaml", tmp_path / "b" / "model.yaml"
+    code, out, _ = run("validate", str(first), str(second))
+    assert code == 1
+    assert out == (
+        f"{second}:5:7: error[E375]: name: 'minimal' is also the name of {first}: their "
+        "generated files and their jobs (named after it) would overwrite each other; give "
+        "each spec its own name\n"
+    )
+    code, out, _ = run("render", str(first), str(second), "--out", str(tmp_path / "out"))
+    assert code == 1 and "E375" in out
+    assert not (tmp_path / "b" / "azure-pipelines.yml").exists()
+
+
+def test_workspace_commands_without_the_databricks_extra_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14: `deploy --dry-run` without databricks-sdk was exit 3 ("a bug"); it is a usage
+    error naming the install command. sys.modules[name] = None makes `import name` fail as a
+    missing package does."""
+    monkeypatch.setitem(sys.modules, "databricks.sdk", None)
+    monkeypatch.setitem(sys.modules, "databricks", None)
+    monkeypatch.setenv("DATABRICKS_HOST", "https://adb-1.1.azuredatabricks.net")
+    code, _, err = run("deploy", str(EXAMPLE), "--stage", "staging", "--dry-run")
+    assert code == 2
+    assert err.startswith("error: talking to Databricks needs the databricks extra")
+    assert 'pip install "mlopsgen[databricks]"' in err

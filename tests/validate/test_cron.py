@@ -13,6 +13,7 @@ from croniter import croniter
 
 from mlopsgen.spec import cron
 from mlopsgen.spec.cron import Cron, CronError, EitherDaysError, parse
+from mlopsgen.spec.schedule_rules import fixed_offset_zones
 from mlopsgen.spec.semantics import cron_rules
 
 
@@ -29,7 +30,7 @@ def days(*values: int) -> frozenset[int]:
         ("0 0 * * 5-7", Cron(days(0), days(0), None, None, days(0, 5, 6))),
         ("0 0 * * Mon-fri", Cron(days(0), days(0), None, None, days(1, 2, 3, 4, 5))),
         ("0 0 1,15 jan-mar/2 *", Cron(days(0), days(0), days(1, 15), days(1, 3), None)),
-        ("59/15 0-23 * * *", Cron(days(59), None, None, None, None)),
+        ("50/5 0-23 * * *", Cron(days(50, 55), None, None, None, None)),
         ("0 0 * * 7/3", Cron(days(0), days(0), None, None, days(0, 3, 6))),
         ("0 0 * * 0-7", Cron(days(0), days(0), None, None, None)),
         # Both day fields restrict, so cron fires when either matches; one matches every day.
@@ -79,6 +80,17 @@ def test_both_day_fields_restricted_is_e306(expression: str) -> None:
         ("0 0 * * 8-1", "the range 8-1 runs backwards"),  # said before the range
         ("5-5 * * * *", "the range 5-5 starts and ends at the same value; write 5 alone"),
         ("0 0 * * SUN-SUN/2", "the range SUN-SUN starts and ends at the same value"),
+        # Issue 14: accepted by cron, never what was meant (croniter agrees on both readings)
+        (
+            "*/90 * * * *",
+            "a step of 90 is larger than 0-59, so '*/90' means 0 alone; write 0, "
+            "or a step that fits (at most 59)",
+        ),
+        ("59/15 * * * *", "a step of 15 is larger than 59-59, so '59/15' means 59 alone; write 59"),
+        ("0 */24 * * *", "hour field '*/24': a step of 24 is larger than 0-23"),
+        ("0 0 30 2 *", "'0 0 30 2 *' never fires: FEB has no day 30; pick days its months have"),
+        ("0 0 31 4,6 *", "never fires: none of APR, JUN has a day 31"),
+        ("0 0 30,31 FEB *", "FEB has no day 30 or later"),
     ],
 )
 def test_unsupported_forms_are_e305_with_their_reason(expression: str, message: str) -> None:
@@ -165,3 +177,25 @@ def test_croniter_fires_every_day_when_one_restricted_day_field_matches_all() ->
 
 def test_the_grammar_is_cached() -> None:
     assert cron.parse("0 3 * * 1") is cron.parse("0 3 * * 1")
+
+
+@pytest.mark.parametrize(
+    ("zone", "says"),
+    [
+        ("EST", "'EST' is a fixed offset all year, without daylight saving"),
+        ("MST", "use the region's zone"),
+        ("Etc/GMT+5", "'Etc/GMT+5' is UTC-05:00: Etc/GMT zones carry the POSIX sign"),
+        ("Etc/GMT-14", "'Etc/GMT-14' is UTC+14:00"),
+    ],
+)
+def test_zone_names_people_misread_are_a_warning(zone: str, says: str) -> None:
+    """Issue 14: a team in Toronto writing EST gets no daylight saving without a word."""
+    for path in (("schedule", "timezone"), ("serving", "timezone")):
+        data = {path[0]: {"cron": "0 3 * * *", path[1]: zone}}
+        (finding,) = [f for f in fixed_offset_zones(data) if f.path == path]
+        assert finding.code == "W004" and says in finding.message
+
+
+@pytest.mark.parametrize("zone", ["America/Toronto", "UTC", "Etc/UTC", "EST5EDT", "Asia/Kolkata"])
+def test_region_zones_and_utc_are_fine(zone: str) -> None:
+    assert list(fixed_offset_zones({"schedule": {"timezone": zone}})) == []
