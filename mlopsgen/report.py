@@ -76,6 +76,31 @@ def render_conflict_lines(plan: Plan) -> str:
     return "".join(f"error: {_display(plan.root, c.path)}: {c.reason}\n" for c in plan.conflicts)
 
 
+_EDITED = "edited by hand"
+
+
+def render_refusal(plan: Plan) -> str:
+    """Why nothing was written, and the way out that works for these conflicts."""
+    edited = any(_EDITED in c.reason for c in plan.conflicts)
+    strangers = any(_EDITED not in c.reason for c in plan.conflicts)
+    ways = []
+    if edited:
+        ways.append("--force overwrites the files edited by hand (review them first)")
+    if strangers:
+        ways.append("move away the files mlopsgen did not generate (--force never overwrites them)")
+    return f"nothing written: {'; '.join(ways)}\n"
+
+
+def check_advice(spec: Path, pending: int, render_plan: Plan) -> str:
+    """`check`'s last line: the command that will bring the files up to date."""
+    stale = f"{spec}: {pending} generated file(s) out of date"
+    if not render_plan.conflicts:
+        return f"{stale}; run: mlopsgen render {spec}\n"
+    return f"{stale}; render would refuse:\n{render_conflict_lines(render_plan)}" + (
+        render_refusal(render_plan)
+    )
+
+
 def render_summary(plan: Plan) -> str:
     counts = {a: 0 for a in ("create", "update", "unchanged", "delete")}
     for change in plan.changes:

@@ -74,12 +74,12 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
         root = path.parent if out is None else (out if len(specs) == 1 else out / spec.name)
         tree = writer.generated_tree(spec, render_spec(spec).files())
         plan = writer.plan(root, tree, force=force, protected=_inputs_under(root, path, spec))
-        console.out(report.render_plan_lines(plan))
-        if plan.conflicts:
+        if plan.conflicts:  # refused before any plan is shown: nothing of it will happen
             console.err(report.render_conflict_lines(plan))
-            console.err("nothing written; --force overwrites files edited by hand\n")
+            console.err(report.render_refusal(plan))
             code = ExitCode.INVALID
             continue
+        console.out(report.render_plan_lines(plan))
         writer.apply(plan)
         console.err(report.render_summary(plan))
     return code
@@ -111,18 +111,16 @@ def run_check(specs: list[Path]) -> ExitCode:
         if spec is None:
             code = ExitCode.INVALID
             continue
-        plan = writer.plan(
-            path.parent, writer.generated_tree(spec, render_spec(spec).files()), force=True
-        )
+        files = render_spec(spec).files()
+        plan = writer.plan(path.parent, writer.generated_tree(spec, files), force=True)
         pending = plan.pending()
         for change in pending:
             console.out(report.diff(plan, change))
         if pending:
             code = ExitCode.INVALID
-            console.err(
-                f"{path}: {len(pending)} generated file(s) out of date; "
-                f"run: mlopsgen render {path}\n"
-            )
+            # what will really work: render, unless it would refuse (hand edits, strangers)
+            refused = writer.plan(path.parent, writer.generated_tree(spec, files), force=False)
+            console.err(report.check_advice(path, len(pending), refused))
     return code
 
 

@@ -109,10 +109,37 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> Finding:
     if "single document" in problem + context:
         msg = "a spec holds exactly one YAML document; remove '---' and what follows"
         return Finding((), "E005", msg, mark=where)
+    plain = _plain_words(problem, context, exc.context_mark)
+    if plain is not None:
+        return Finding((), "E001", plain, mark=where)
     if context and exc.context_mark is not None and exc.context_mark is not mark:
         context = f"{context} that starts on line {exc.context_mark.line + 1}"
     suffix = f" ({context})" if context else ""
     return Finding((), "E001", f"YAML syntax error: {problem}{suffix}", mark=where)
+
+
+def _plain_words(problem: str, context: str, opened: Any) -> str | None:
+    """What the YAML library's most common complaints mean, in a spec author's words (issue
+    14: they are nearly always indentation); None for the others, reported as they are."""
+    where = f" of the block that starts on line {opened.line + 1}" if opened is not None else ""
+    if problem == "did not find expected key" and "block mapping" in context:
+        return (
+            f"this line is indented differently from the keys{where}: the keys of one "
+            "mapping start in the same column (indent with spaces, two per level)"
+        )
+    if problem == "did not find expected '-' indicator" and "block" in context:
+        return (
+            f"this line does not fit the list{where}: its items start with '- ' in the same "
+            "column, and a key that follows the list goes back to the column of its parent"
+        )
+    if problem.startswith("mapping values are not allowed"):
+        return (
+            "a ': ' where no key can start: put a value that contains ': ' in quotes, or "
+            "indent this line under its key"
+        )
+    if problem == "could not find expected ':'" and "simple key" in context:
+        return "a key without ':' (or a line cut in two): write 'key: value', or quote the text"
+    return None
 
 
 def _text_problems(text: str) -> list[Finding]:

@@ -126,3 +126,33 @@ def test_line_separators_are_refused_where_editors_show_them(char: str) -> None:
 
 def test_crlf_line_ends_are_fine() -> None:
     assert load("a: 1\r\nb: 2\r\n").data == {"a": 1, "b": 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "says"),
+    [
+        (  # a key one column left of its siblings
+            "apiVersion: mlopsgen/v1\nname: x\nmodel:\n  name: a.b.c\n training:\n",
+            (5, 2),
+            "this line is indented differently from the keys of the block that starts on line 1",
+        ),
+        (  # a key under a list item, at the column of the dash
+            "name: x\nstages:\n  - name: a\n  workspace: b\n",
+            (4, 3),
+            "this line does not fit the list of the block that starts on line 3",
+        ),
+        (  # an unquoted value holding ': '
+            "name: x\ndescription: a: b\n",
+            (2, 15),
+            "a ': ' where no key can start: put a value that contains ': ' in quotes",
+        ),
+    ],
+)
+def test_indentation_errors_are_said_in_plain_words(
+    text: str, mark: tuple[int, int], says: str
+) -> None:
+    """Issue 14: the YAML library's wording ("did not find expected key") becomes what to do."""
+    (problem,) = load(text).problems
+    assert (problem.code, problem.mark) == ("E001", mark)
+    assert problem.message.startswith(says)
+    assert "YAML syntax error" not in problem.message
