@@ -63,12 +63,12 @@ def test_wheel_installs_and_validates_in_a_clean_venv(tmp_path: Path) -> None:
     # the example's Europe/Berlin schedule: the daylight-saving warning (W001), exit 0
     assert (valid.returncode, valid.stderr) == (0, "1 spec valid, 1 warning\n")
     assert valid.stdout.startswith("model.yaml:26:13: warning[W001]: schedule.timezone: ")
-    (work / "model.yaml").write_text(
-        (work / "model.yaml").read_text().replace("name: staging", "name: Staging")
-    )
+    text = (work / "model.yaml").read_text().replace("name: staging", "name: Staging")
+    (work / "model.yaml").write_text(text)
+    line = text.splitlines().index("  - name: Staging") + 1
     invalid = run(venv / "bin" / "mlopsgen", "validate", "model.yaml", cwd=work)
     assert invalid.returncode == 1
-    assert "\nmodel.yaml:29:11: error[E205]: stages[Staging].name:" in invalid.stdout
+    assert f"\nmodel.yaml:{line}:11: error[E205]: stages[Staging].name:" in invalid.stdout
 
     schema = run(venv / "bin" / "mlopsgen", "schema", cwd=work)
     assert schema.returncode == 0
