@@ -40,6 +40,9 @@ SpecArgs = Annotated[
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
+    azure = "azure"  # Azure Pipelines logging commands (task.logissue)
+    github = "github"  # GitHub Actions workflow commands
+    sarif = "sarif"  # SARIF 2.1.0
 
 
 def _specs(paths: list[Path] | None) -> list[Path]:
@@ -99,7 +102,11 @@ def _root(
 def validate(
     specs: SpecArgs = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text, or json for editors and CI.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="text; json for editors; azure, github or sarif for CI annotations.",
+        ),
     ] = OutputFormat.text,
 ) -> None:
     """Check specs and report every problem with file:line:col."""
@@ -133,12 +140,24 @@ def render(
     _guard(lambda: run_render(_specs(specs), out, force))
 
 
+class CheckFormat(str, Enum):
+    text = "text"
+    azure = "azure"
+    github = "github"
+
+
 @app.command()
-def check(specs: SpecArgs = None) -> None:
+def check(
+    specs: SpecArgs = None,
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option("--format", help="How diagnostics print: text, azure or github."),
+    ] = CheckFormat.text,
+) -> None:
     """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never writes."""
     from mlopsgen.commands.files import run_check
 
-    _guard(lambda: run_check(_specs(specs)))
+    _guard(lambda: run_check(_specs(specs), output_format.value))
 
 
 @app.command()

@@ -239,3 +239,98 @@ def environment_checks_json(entries: Sequence[tuple[str, Sequence[StageChecks]]]
         )
         + "\n"
     )
+
+
+# --- diagnostics for CI systems -------------------------------------------------------------
+# Azure Pipelines: `##vso[task.logissue type=error;sourcepath=F;linenumber=L;columnnumber=C;
+# code=X]message` puts each problem on the run's summary and, for files in the repository, on
+# the line (Microsoft Learn, "Logging commands", LogIssue). The agent unescapes `%AZP25`, `%3B`,
+# `%0D`, `%0A`, `%5D` in property values and `%AZP25`, `%0D`, `%0A` in the message
+# (azure-pipelines-agent, CommandStringConvertor): a user's text can neither end the command
+# early nor start another line, and `##vso[` inside it is broken as everywhere else.
+_AZURE_PROPERTY = (("%", "%AZP25"), (";", "%3B"), ("\r", "%0D"), ("\n", "%0A"), ("]", "%5D"))
+_AZURE_MESSAGE = (("%", "%AZP25"), ("\r", "%0D"), ("\n", "%0A"))
+# GitHub Actions workflow commands `::error file=F,line=L,col=C,title=T::message` (GitHub
+# docs, "Workflow commands"): `%`, CR, LF escaped in both, and `:` and `,` in properties.
+_GITHUB_MESSAGE = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
+_GITHUB_PROPERTY = (*_GITHUB_MESSAGE, (":", "%3A"), (",", "%2C"))
+
+
+def _escape(text: str, table: tuple[tuple[str, str], ...]) -> str:
+    for old, new in table:
+        text = text.replace(old, new)
+    return text
+
+
+def as_azure(diagnostics: Sequence[Diagnostic]) -> str:
+    """One `task.logissue` logging command per diagnostic (sent as is by console)."""
+    lines = []
+    for d in diagnostics:
+        loc = d.location
+        props = {
+            "type": d.severity,
+            "sourcepath": loc.file,
+            "linenumber": str(loc.line),
+            "columnnumber": str(loc.column),
+            "code": d.code,
+        }
+        head = ";".join(f"{k}={_escape(v, _AZURE_PROPERTY)}" for k, v in props.items())
+        where = f"{d.path}: " if d.path else ""
+        message = _escape(neutralise(where + d.message), _AZURE_MESSAGE)
+        lines.append(f"##vso[task.logissue {head}]{message}\n")
+    return "".join(lines)
+
+
+def as_github(diagnostics: Sequence[Diagnostic]) -> str:
+    lines = []
+    for d in diagnostics:
+        loc = d.location
+        props = {"file": loc.file, "line": str(loc.line), "col": str(loc.column), "title": d.code}
+        head = ",".join(f"{k}={_escape(v, _GITHUB_PROPERTY)}" for k, v in props.items())
+        where = f"{d.path}: " if d.path else ""
+        message = _escape(neutralise(where + d.message), _GITHUB_MESSAGE)
+        lines.append(f"::{d.severity} {head}::{message}\n")
+    return "".join(lines)
+
+
+def as_sarif(diagnostics: Sequence[Diagnostic], version: str) -> str:
+    """A SARIF 2.1.0 log (OASIS): one run of mlopsgen, a rule per code, a result per problem,
+    located by file (relative URI as given) and 1-based line and column."""
+    codes = sorted({d.code for d in diagnostics})
+    results = [
+        {
+            "ruleId": d.code,
+            "ruleIndex": codes.index(d.code),
+            "level": "error" if d.severity == "error" else "warning",
+            "message": {"text": (f"{d.path}: " if d.path else "") + d.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": Path(d.location.file).as_posix()},
+                        "region": {
+                            "startLine": d.location.line,
+                            "startColumn": d.location.column,
+                        },
+                    }
+                }
+            ],
+        }
+        for d in diagnostics
+    ]
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "mlopsgen",
+                        "version": version,
+                        "rules": [{"id": code} for code in codes],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlopsgen import __version__
 from mlopsgen.commands import console
 from mlopsgen.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from mlopsgen.model import Spec
+    from mlopsgen.spec.diagnostics import Diagnostic
 
 
 def require_files(specs: list[Path]) -> None:
@@ -29,11 +31,26 @@ def run_validate(specs: list[Path], output_format: str) -> ExitCode:
     results = [compile_spec(p) for p in specs]
     diagnostics = [d for r in results for d in r.diagnostics]
     diagnostics += duplicate_names(results)  # two specs of one name overwrite each other
-    out = report.as_json(diagnostics) if output_format == "json" else report.as_text(diagnostics)
-    console.out(out)
+    if output_format == "sarif":
+        console.out(report.as_sarif(diagnostics, __version__))
+    else:
+        _print_diagnostics(diagnostics, output_format)
     console.err(report.summary(diagnostics, len(specs)) + "\n")
     failed = any(d.severity == "error" for d in diagnostics)
     return ExitCode.INVALID if failed else ExitCode.OK
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], output_format: str) -> None:
+    from mlopsgen import report
+
+    if output_format == "azure":  # logging commands mlopsgen built, each value escaped
+        console.logging_command(report.as_azure(diagnostics))
+    elif output_format == "github":
+        console.logging_command(report.as_github(diagnostics))
+    elif output_format == "json":
+        console.out(report.as_json(diagnostics))
+    else:
+        console.out(report.as_text(diagnostics))
 
 
 def run_schema() -> ExitCode:
@@ -44,20 +61,20 @@ def run_schema() -> ExitCode:
     return ExitCode.OK
 
 
-def _valid_specs(specs: list[Path]) -> Iterator[tuple[Path, Spec | None]]:
+def _valid_specs(
+    specs: list[Path], output_format: str = "text"
+) -> Iterator[tuple[Path, Spec | None]]:
     """Compile each spec for render/check, printing its diagnostics; None marks an invalid one
     (also a spec whose name an earlier one has: they would overwrite each other, E375)."""
-    from mlopsgen import report
     from mlopsgen.spec.compile import compile_spec, duplicate_names
 
     require_files(specs)
     results = [compile_spec(path) for path in specs]
     duplicates = {d.location.file: d for d in duplicate_names(results)}
     for result in results:
-        console.out(report.as_text(result.diagnostics))
         clash = duplicates.get(str(result.path))
-        if clash is not None:
-            console.out(report.as_text([clash]))
+        found = [*result.diagnostics, *([clash] if clash is not None else [])]
+        _print_diagnostics(found, output_format)
         yield result.path, None if clash is not None else result.spec
 
 
@@ -101,13 +118,14 @@ def _inputs_under(root: Path, spec_path: Path, spec: Spec) -> set[str]:
     return inside
 
 
-def run_check(specs: list[Path]) -> ExitCode:
-    """Compare what render would write with what is on disk; never writes."""
+def run_check(specs: list[Path], output_format: str = "text") -> ExitCode:
+    """Compare what render would write with what is on disk; never writes. `output_format`
+    is the diagnostics' (text, azure, github); the diffs are always text."""
     from mlopsgen import report, writer
     from mlopsgen.render import render_spec
 
     code = ExitCode.OK
-    for path, spec in _valid_specs(specs):
+    for path, spec in _valid_specs(specs, output_format):
         if spec is None:
             code = ExitCode.INVALID
             continue
