@@ -30,6 +30,7 @@ MANAGED: Mapping[str, frozenset[str]] = {
             "name",
             "parameters",
             "queue",
+            "run_as",
             "schedule",
             "tags",
             "tasks",
@@ -62,9 +63,11 @@ MANAGED: Mapping[str, frozenset[str]] = {
     "notebook_task": frozenset({"base_parameters", "notebook_path", "source", "warehouse_id"}),
     "new_cluster": frozenset(
         {
+            "apply_policy_default_values",
             "autoscale",
             "custom_tags",
             "data_security_mode",
+            "driver_instance_pool_id",
             "driver_node_type_id",
             "init_scripts",
             "instance_pool_id",
@@ -95,6 +98,8 @@ MANAGED: Mapping[str, frozenset[str]] = {
     "environment": frozenset({"environment_key", "spec"}),
     "environment_spec": frozenset({"client", "dependencies", "environment_version"}),
     "queue": frozenset({"enabled"}),
+    # Exactly one of them is set (Jobs API JobRunAs); mlopsgen sets service_principal_name.
+    "run_as": frozenset({"group_name", "service_principal_name", "user_name"}),
 }
 # The kind of an object found under (parent kind, key); for lists, the kind of each item.
 CHILD_KIND: Mapping[tuple[str, str], str] = {
@@ -105,6 +110,7 @@ CHILD_KIND: Mapping[tuple[str, str], str] = {
     ("job", "parameters"): "parameter",
     ("job", "environments"): "environment",
     ("job", "queue"): "queue",
+    ("job", "run_as"): "run_as",
     ("task", "notebook_task"): "notebook_task",
     ("task", "new_cluster"): "new_cluster",
     ("task", "depends_on"): "depends_on",

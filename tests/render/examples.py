@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -41,3 +42,20 @@ def example_tree(name: str) -> dict[str, str]:
         a.path: a.text
         for a in generated_tree(example_spec(name), render_spec(example_spec(name)).files())
     }
+
+
+# churn-batch's issue-12 blocks: runtime_compute (with its comment) and serving.compute.
+_WORKLOAD_COMPUTE = (
+    re.compile(r"^# gate, promote.*?\n\n", re.S | re.M),
+    re.compile(r"^  compute:  # scoring.*\Z", re.S | re.M),
+)
+
+
+def churn_on_training_compute() -> str:
+    """churn-batch's model.yaml without runtime_compute and serving.compute: every workload on
+    what the training compute gives it (serverless), as before they could be set."""
+    text = (SPECS / "churn-batch" / "model.yaml").read_text("utf-8")
+    for block in _WORKLOAD_COMPUTE:
+        text, found = block.subn("", text)
+        assert found == 1, block.pattern
+    return text
