@@ -175,7 +175,11 @@ def test_the_sdk_models_read_every_new_field() -> None:
         assert settings.tags is not None and settings.tags["cost_center"] == "CC-4711"
         (job_cluster,) = settings.job_clusters or []
         cluster = job_cluster.new_cluster
-        assert cluster is not None and cluster.policy_id and cluster.apply_policy_default_values is True
+        assert (
+            cluster is not None
+            and cluster.policy_id
+            and cluster.apply_policy_default_values is True
+        )
         assert cluster.data_security_mode == DataSecurityMode.SINGLE_USER
         assert cluster.custom_tags is not None and cluster.custom_tags["team"] == "growth-ml"
     scoring = JobSettings.from_dict(json.loads(tree["databricks/batch-prod.json"]))

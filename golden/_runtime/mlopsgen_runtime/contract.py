@@ -45,6 +45,9 @@ TARGET = "target"
 ENDPOINT = "endpoint"
 WORKLOAD_SIZE = "workload_size"
 SCALE_TO_ZERO = "scale_to_zero"
+# The spec's tags, a JSON object, for the Model Serving endpoint deploy_serving creates or
+# updates (the same tags as the jobs and clusters: issue 12).
+ENDPOINT_TAGS = "endpoint_tags"
 INSTANCE_TYPE = "instance_type"
 INSTANCE_COUNT = "instance_count"
 AZUREML_RESOURCE_GROUP = "azureml_resource_group"
@@ -102,6 +105,7 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
         ENDPOINT,
         WORKLOAD_SIZE,
         SCALE_TO_ZERO,
+        ENDPOINT_TAGS,
         INSTANCE_TYPE,
         INSTANCE_COUNT,
         AZUREML_RESOURCE_GROUP,
@@ -137,6 +141,7 @@ PARAMETER_HELP: dict[str, str] = {
     ENDPOINT: "serving endpoint name for this stage",
     WORKLOAD_SIZE: "Databricks serving workload size (Small, Medium, Large)",
     SCALE_TO_ZERO: "'true' to let the Databricks endpoint scale to zero",
+    ENDPOINT_TAGS: 'JSON object of tags for the Databricks endpoint, e.g. {"team": "ml"}',
     INSTANCE_TYPE: "Azure ML instance type",
     INSTANCE_COUNT: "Azure ML instance count",
     AZUREML_RESOURCE_GROUP: "Azure resource group of the Azure ML workspace",

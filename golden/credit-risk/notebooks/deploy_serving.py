@@ -21,6 +21,7 @@ params = mlopsgen_runtime.read_params(
         'endpoint': 'credit-risk-staging',
         'workload_size': 'Small',
         'scale_to_zero': 'true',
+        'endpoint_tags': '{}',
         'instance_type': 'Standard_DS3_v2',
         'instance_count': '2',
         'azureml_resource_group': 'rg-risk-staging',

@@ -21,6 +21,7 @@ params = mlopsgen_runtime.read_params(
         'endpoint': 'wine-quality-staging',
         'workload_size': 'Small',
         'scale_to_zero': 'true',
+        'endpoint_tags': '{}',
         'instance_type': 'Standard_DS3_v2',
         'instance_count': '1',
         'azureml_resource_group': '',
