@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlopsgen.layout import SINGLE_NODE_TAGS
 from mlopsgen.model import ClusterSettings, Compute, NewCluster, RuntimeCluster, RuntimeCompute
 from mlopsgen.render.job_fields import owned
 
@@ -34,9 +35,6 @@ RUNTIME_ENVIRONMENT_KEY = "mlopsgen"
 SERVERLESS_ENVIRONMENT_VERSION = "2"
 # The same pins as pyproject.toml's `runtime` extra: what the runtime package is tested with.
 RUNTIME_REQUIREMENTS = ("mlflow==3.17.2", "databricks-sdk==0.156.0")
-# What Databricks' single-node clusters carry ("Single-node or multi-node compute"); the
-# spec may not override it (validation refuses the key among the spec's tags).
-SINGLE_NODE_TAGS = {"ResourceClass": "SingleNode"}
 # Init script paths by where they live (the Clusters API's `init_scripts` destinations).
 INIT_SCRIPT_SOURCES = (("/Workspace/", "workspace"), ("/Volumes/", "volumes"))
 

@@ -73,7 +73,6 @@ CLUSTER_TAGS_MAX = 45
 TAG_KEY_MAX = 512
 TAG_VALUE_MAX = 256
 TAG_KEY_FORBIDDEN = "<>%&\\?/"
-SINGLE_NODE_TAG = "ResourceClass"
 DATABRICKS_TAGS = (
     "Vendor",
     "Creator",
@@ -85,7 +84,7 @@ DATABRICKS_TAGS = (
     "InstancePoolCreator",
     "InstancePoolName",
     "InstancePoolId",
-    SINGLE_NODE_TAG,
+    *layout.SINGLE_NODE_TAGS,
 )
 
 
@@ -239,7 +238,8 @@ def tag_counts(data: dict[str, Any]) -> Iterator[Finding]:
     for path, block in _blocks(data):
         own = as_map(block.get("custom_tags"))
         # the job's tags reach its clusters too, and single-node clusters carry ResourceClass
-        keys = {k.lower() for k in (*spec_tags, *own, layout.IDENTITY_TAG, SINGLE_NODE_TAG)}
+        keys = {k.lower() for k in (*spec_tags, *own, layout.IDENTITY_TAG)}
+        keys |= {k.lower() for k in layout.SINGLE_NODE_TAGS}
         if own and len(keys) > CLUSTER_TAGS_MAX:
             msg = (
                 f"with the spec's tags and mlopsgen's this cluster would carry {len(keys)} "

@@ -107,3 +107,21 @@ def test_a_changed_policy_or_run_as_is_an_update(
 )
 def test_the_fake_refuses_what_the_service_refuses(settings: dict[str, Any], refusal: str) -> None:
     assert any(refusal in p for p in databricks_cluster_rules.problems(settings))
+
+
+def test_the_pr_check_runs_as_the_first_stage_with_the_tags(
+    fake: FakeDatabricks, cli: Cli, spec: Path
+) -> None:
+    """The one-time run (runs/submit) carries the train job's run_as, and its inline cluster
+    the spec's tags: runs/submit has no job tags to forward."""
+    principal = "11111111-2222-3333-4444-555555555555"
+    connection = "    service_connection: sc-databricks-staging\n"
+    run_as = f"    run_as: {{service_principal: {principal}}}\n"
+    text = spec.read_text().replace(connection, connection + run_as, 1)
+    spec.write_text(text.replace("owners:", "tags: {team: ml}\nowners:", 1))
+    result = cli("run", spec, "--stage", "staging", "--job", "pr-check", "--check-id", "pr-1-b-1")
+    assert result.exit_code == 0, result.output
+    (submit,) = fake.calls("POST", "/api/2.2/jobs/runs/submit")
+    assert submit.body["run_as"] == {"service_principal_name": principal}
+    (task,) = submit.body["tasks"]
+    assert task["new_cluster"]["custom_tags"] == {"team": "ml"}

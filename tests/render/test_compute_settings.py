@@ -4,6 +4,7 @@ they reach the job bodies, and as the SDK's own models read them back."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from render.examples import SPECS, example_tree, origin_of
 
 from mlopsgen.render import render_spec
-from mlopsgen.render.compute import RUNTIME_CLUSTER_KEY, TRAIN_CLUSTER_KEY
+from mlopsgen.render.compute import INIT_SCRIPT_SOURCES, RUNTIME_CLUSTER_KEY, TRAIN_CLUSTER_KEY
 from mlopsgen.spec.compile import compile_text
 from mlopsgen.spec.compute_rules import REFUSED_MODES, UNITY_CATALOG_MODES
 from mlopsgen.spec.schema import schema_document
@@ -211,3 +212,11 @@ def test_specs_without_the_new_settings_keep_their_compute(name: str) -> None:
         if path.startswith("databricks/"):
             body = json.loads(text)
             assert list(body["tags"]) == ["mlopsgen-id"] and "run_as" not in body
+
+
+def test_the_schema_allows_exactly_the_init_script_sources_render_maps() -> None:
+    pattern = re.compile(schema_document()["$defs"]["initScripts"]["items"]["pattern"])
+    for prefix, _ in INIT_SCRIPT_SOURCES:
+        assert pattern.match(f"{prefix}x/init.sh"), prefix
+    for refused in ("dbfs:/init.sh", "/dbfs/init.sh", "abfss://c@a.dfs.core.windows.net/i.sh"):
+        assert not pattern.match(refused), refused
