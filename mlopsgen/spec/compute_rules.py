@@ -18,8 +18,11 @@ Facts relied on, each with its source:
   512 characters without `<`, `>`, `%`, `&`, `\\`, `?`, `/`, values of at most 256 (Microsoft
   Learn, "Use tags to organize your Azure resources", Limitations).
 - Access modes: Unity Catalog needs dedicated (`SINGLE_USER`) or standard (`USER_ISOLATION`)
-  access mode, or the `DATA_SECURITY_MODE_*` values that choose one; `NONE` (no isolation)
-  and the `LEGACY_*` modes cannot read Unity Catalog (Databricks, "Access modes").
+  access mode, or the `DATA_SECURITY_MODE_*` values that choose one: "No-isolation shared
+  and credential passthrough are legacy access modes that do not support Unity Catalog"
+  (Databricks, "Compute access mode limitations for Unity Catalog"). On standard compute
+  "Databricks Runtime for ML is not supported" (Microsoft Learn, "Standard compute
+  requirements and limitations").
 - Instance pools: "All clusters attached to the pool inherit this node type" (Instance Pools
   API, create): a cluster with `instance_pool_id` sends no `node_type_id`.
 """
@@ -31,6 +34,7 @@ from typing import Any
 
 from mlopsgen import layout
 from mlopsgen.spec.findings import DataPath, Finding
+from mlopsgen.spec.schema import schema_defaults
 from mlopsgen.spec.shape import as_map, number, text
 
 # Where each compute block sits.
@@ -68,6 +72,8 @@ REFUSED_MODES = frozenset(
         "LEGACY_TABLE_ACL",
     }
 )
+STANDARD_MODES = frozenset({"USER_ISOLATION", "DATA_SECURITY_MODE_STANDARD"})
+ML_RUNTIME_MARK = "-ml-"  # e.g. 17.3.x-cpu-ml-scala2.13, 16.4.x-gpu-ml-scala2.12
 JOB_TAGS_MAX = 25
 CLUSTER_TAGS_MAX = 45
 TAG_KEY_MAX = 512
@@ -88,7 +94,7 @@ DATABRICKS_TAGS = (
 )
 
 
-def _blocks(data: dict[str, Any]) -> Iterator[tuple[DataPath, dict[str, Any]]]:
+def _blocks(data: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
     for path in COMPUTE_BLOCKS:
         node: Any = data
         for step in path:
@@ -165,9 +171,27 @@ def unity_catalog_access_mode(data: dict[str, Any]) -> Iterator[Finding]:
             allowed = ", ".join(sorted(UNITY_CATALOG_MODES))
             msg = (
                 f"access mode {mode} cannot use Unity Catalog, which mlopsgen's registry, "
-                f'gates and batch tables need (Databricks, "Access modes"); use one of {allowed}'
+                'gates and batch tables need (Databricks, "Compute access mode limitations '
+                f'for Unity Catalog"); use one of {allowed}'
             )
             yield Finding((*path, "data_security_mode"), "E382", msg)
+
+
+def standard_mode_without_ml_runtime(data: dict[str, Any]) -> Iterator[Finding]:
+    for path, block in _blocks(data):
+        mode = text(block.get("data_security_mode"))
+        if mode not in STANDARD_MODES or _kind(block) is not None:
+            continue
+        default = schema_defaults()[".".join(path)]["spark_version"]
+        version = text(block.get("spark_version", default))
+        if version is not None and ML_RUNTIME_MARK in version:
+            msg = (
+                f"standard access mode ({mode}) does not run Databricks Runtime for ML "
+                f'({version}; Microsoft Learn, "Standard compute requirements and '
+                'limitations"): use SINGLE_USER (dedicated), or a runtime without -ml- with '
+                "the ML libraries as libraries"
+            )
+            yield Finding((*path, "data_security_mode"), "E388", msg)
 
 
 def policy_defaults(data: dict[str, Any]) -> Iterator[Finding]:
@@ -254,6 +278,7 @@ RULES = (
     settings_need_a_new_cluster,
     instance_pools,
     unity_catalog_access_mode,
+    standard_mode_without_ml_runtime,
     policy_defaults,
     serving_compute_target,
     tag_keys_and_values,

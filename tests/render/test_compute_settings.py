@@ -96,7 +96,7 @@ def test_an_instance_pool_decides_the_node_type() -> None:
 def test_init_scripts_by_where_they_live_and_the_access_mode() -> None:
     compute = CLUSTER + (
         "    init_scripts: [/Workspace/Shared/init.sh, /Volumes/main/ops/s/init.sh]\n"
-        "    data_security_mode: USER_ISOLATION\n"
+        "    data_security_mode: DATA_SECURITY_MODE_DEDICATED\n"
         "    custom_tags: {team: gpu-ml, workload: training}\n"
     )
     cluster = _cluster(_jobs(compute)["train"], TRAIN_CLUSTER_KEY)
@@ -104,7 +104,7 @@ def test_init_scripts_by_where_they_live_and_the_access_mode() -> None:
         {"workspace": {"destination": "/Workspace/Shared/init.sh"}},
         {"volumes": {"destination": "/Volumes/main/ops/s/init.sh"}},
     ]
-    assert cluster["data_security_mode"] == "USER_ISOLATION"
+    assert cluster["data_security_mode"] == "DATA_SECURITY_MODE_DEDICATED"
     # the cluster's own tags win over the spec's
     assert cluster["custom_tags"] == {
         "cost_center": "CC-1",
