@@ -2,9 +2,11 @@
 
 `build_spec` runs after the schema and semantic layers have passed, so it may assume the
 data has the right shape. Defaults are applied here and nowhere else, and they are declared
-once, in the JSON Schema (`schema_defaults`); the one default that depends on another value,
-the workspace folder, and the per-stage serving values (endpoint names, tables, scale to zero),
-which follow the rules in `mlopsgen.layout` and `_stage_serving`.
+once, in the JSON Schema (`schema_defaults`); the defaults that depend on other values are
+the workspace folder, the per-stage serving values (endpoint names, tables, scale to zero),
+which follow the rules in `mlopsgen.layout` and `_stage_serving`, and the compute of the
+other workloads, derived from the training compute when the spec omits it
+(`_runtime_compute`, `_scoring_compute`).
 """
 
 from __future__ import annotations

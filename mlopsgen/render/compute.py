@@ -29,6 +29,10 @@ from mlopsgen.model import ClusterSettings, Compute, NewCluster, RuntimeCluster,
 from mlopsgen.render.job_fields import owned
 
 TRAIN_CLUSTER_KEY = "train_cluster"
+# Batch scoring on compute of its own (serving.compute); on the training compute it keeps the
+# training keys, as before serving.compute existed.
+SCORING_CLUSTER_KEY = "scoring_cluster"
+SCORING_ENVIRONMENT_KEY = "scoring"
 RUNTIME_CLUSTER_KEY = "mlopsgen_cluster"
 TRAIN_ENVIRONMENT_KEY = "train"
 RUNTIME_ENVIRONMENT_KEY = "mlopsgen"
@@ -138,18 +142,25 @@ def _runtime_cluster(
     )
 
 
-def workload(compute: Compute, libraries: tuple[str, ...], tags: Mapping[str, str]) -> Placement:
-    """Placement of the user's training task: the spec's compute and libraries."""
+def workload(
+    compute: Compute,
+    libraries: tuple[str, ...],
+    tags: Mapping[str, str],
+    keys: tuple[str, str] = (TRAIN_CLUSTER_KEY, TRAIN_ENVIRONMENT_KEY),
+) -> Placement:
+    """Placement of the user's training task: the spec's compute and libraries, on the job
+    cluster or serverless environment named by `keys`."""
+    cluster_key, environment_key = keys
     if compute.kind == "serverless":
-        return _environment(TRAIN_ENVIRONMENT_KEY, libraries)
+        return _environment(environment_key, libraries)
     if compute.kind == "existing_cluster":
         return Placement(
             task={"existing_cluster_id": compute.existing_cluster_id}, libraries=libraries
         )
     assert compute.new_cluster is not None
-    cluster = _job_cluster(TRAIN_CLUSTER_KEY, _cluster(compute.new_cluster, tags))
+    cluster = _job_cluster(cluster_key, _cluster(compute.new_cluster, tags))
     return Placement(
-        job_clusters=[cluster], task={"job_cluster_key": TRAIN_CLUSTER_KEY}, libraries=libraries
+        job_clusters=[cluster], task={"job_cluster_key": cluster_key}, libraries=libraries
     )
 
 
@@ -161,16 +172,21 @@ def runtime(compute: RuntimeCompute, tags: Mapping[str, str]) -> Placement:
     return _runtime_cluster(compute.cluster, RUNTIME_REQUIREMENTS, tags)
 
 
-def scoring(compute: Compute, libraries: tuple[str, ...], tags: Mapping[str, str]) -> Placement:
+def scoring(
+    compute: Compute, libraries: tuple[str, ...], tags: Mapping[str, str], *, own: bool
+) -> Placement:
     """Placement of batch scoring, which loads the model in-process: the model's libraries
     (the training libraries) beside the runtime's pins, which replace any pin of the same
     package for training (pip refuses two pins of one package). Its job has no other task, so
-    its own new cluster may take the pins; an existing all-purpose cluster may not."""
+    its own new cluster may take the pins; an existing all-purpose cluster may not. `own`:
+    the compute is scoring's own (serving.compute), not the training compute."""
     pinned = {_package(requirement) for requirement in RUNTIME_REQUIREMENTS}
     kept = tuple(r for r in libraries if _package(r) not in pinned)
     needs = (*kept, *RUNTIME_REQUIREMENTS)
     if compute.kind == "existing_cluster":
         return _runtime_cluster(compute.runtime_cluster, needs, tags)
+    if own:
+        return workload(compute, needs, tags, (SCORING_CLUSTER_KEY, SCORING_ENVIRONMENT_KEY))
     return workload(compute, needs, tags)
 
 

@@ -9,7 +9,7 @@ be neither written without being compared nor compared without being declared. O
 no declared kind (libraries, `autoscale`, `spark_conf`, `base_parameters`, `tags`) are
 compared whole: a key added or removed by hand is a change.
 
-Some declared fields are never written today (`condition_task`, `policy_id`, ...): they are
+Some declared fields are never written today (`condition_task`, `single_user_name`, ...): they are
 claimed so that `deploy` resets them when someone adds them to a generated job by hand.
 """
 

@@ -148,7 +148,8 @@ def batch_job(spec: Spec, stage: Stage) -> JobPlan:
     assert spec.serving is not None and spec.serving.compute is not None
     # batch_score loads the model in-process (spark_udf, env_manager="local"), so it needs
     # the training libraries (the model's flavour, e.g. xgboost) beside the runtime's pins.
-    work = compute.scoring(spec.serving.compute, spec.training.libraries, spec.tags)
+    own = spec.serving.compute != spec.training.compute  # serving.compute was given
+    work = compute.scoring(spec.serving.compute, spec.training.libraries, spec.tags, own=own)
     score = TaskPlan(
         key=contract.BATCH_SCORE,
         notebook_path=_runtime_notebook(stage, contract.BATCH_SCORE),

@@ -12,7 +12,12 @@ import pytest
 from render.examples import SPECS, example_tree, origin_of
 
 from mlopsgen.render import render_spec
-from mlopsgen.render.compute import INIT_SCRIPT_SOURCES, RUNTIME_CLUSTER_KEY, TRAIN_CLUSTER_KEY
+from mlopsgen.render.compute import (
+    INIT_SCRIPT_SOURCES,
+    RUNTIME_CLUSTER_KEY,
+    SCORING_CLUSTER_KEY,
+    TRAIN_CLUSTER_KEY,
+)
 from mlopsgen.spec.compile import compile_text
 from mlopsgen.spec.compute_rules import REFUSED_MODES, UNITY_CATALOG_MODES
 from mlopsgen.spec.schema import schema_document
@@ -140,10 +145,10 @@ serving:
 def test_batch_scoring_on_its_own_compute() -> None:
     jobs = _jobs(serving=BATCH + "  compute: {serverless: true}\n")
     batch = jobs["batch-dev"]
-    assert "job_clusters" not in batch and batch["tasks"][0]["environment_key"] == "train"
+    assert "job_clusters" not in batch and batch["tasks"][0]["environment_key"] == "scoring"
     assert _cluster(jobs["train"], TRAIN_CLUSTER_KEY)["node_type_id"] == "Standard_DS3_v2"
     policy = "  compute: {node_type: Standard_E8ds_v5, workers: 4, policy_id: P1}\n"
-    scoring = _cluster(_jobs(serving=BATCH + policy)["batch-prod"], TRAIN_CLUSTER_KEY)
+    scoring = _cluster(_jobs(serving=BATCH + policy)["batch-prod"], SCORING_CLUSTER_KEY)
     assert (scoring["node_type_id"], scoring["num_workers"], scoring["policy_id"]) == (
         "Standard_E8ds_v5",
         4,
