@@ -55,18 +55,6 @@ class ClusterSettings:
     data_security_mode: str  # a Unity Catalog access mode (validation refuses the others)
 
 
-# A new cluster without any of the settings above: the derived runtime cluster's.
-PLAIN_CLUSTER = ClusterSettings(
-    policy_id=None,
-    apply_policy_default_values=True,
-    instance_pool_id=None,
-    driver_instance_pool_id=None,
-    init_scripts=(),
-    custom_tags=MappingProxyType({}),
-    data_security_mode="SINGLE_USER",
-)
-
-
 @dataclass(frozen=True)
 class NewCluster:
     spark_version: str
@@ -74,7 +62,7 @@ class NewCluster:
     workers: int | None  # exactly one of workers / autoscale is set
     autoscale_min: int | None
     autoscale_max: int | None
-    settings: ClusterSettings = PLAIN_CLUSTER
+    settings: ClusterSettings
 
 
 @dataclass(frozen=True)
@@ -83,7 +71,7 @@ class RuntimeCluster:
 
     spark_version: str
     node_type: str | None  # None with an instance pool
-    settings: ClusterSettings = PLAIN_CLUSTER
+    settings: ClusterSettings
 
 
 @dataclass(frozen=True)
@@ -367,8 +355,14 @@ def _runtime_compute(raw: Mapping[str, Any] | None, training: Compute) -> Runtim
 
 
 def _compute(c: Mapping[str, Any]) -> Compute:
-    # `c` holds the schema's spark_version and node_type even beside an existing cluster
-    runtime = RuntimeCluster(spark_version=str(c["spark_version"]), node_type=str(c["node_type"]))
+    # `c` holds the schema's spark_version and node_type even beside an existing cluster; the
+    # derived cluster takes none of the platform settings (a single node needs no GPU policy),
+    # only the schema's defaults for a cluster that sets none (data_security_mode, ...)
+    runtime = RuntimeCluster(
+        spark_version=str(c["spark_version"]),
+        node_type=str(c["node_type"]),
+        settings=_settings(_defaulted({}, "runtime_compute")),
+    )
     if c["serverless"]:
         return Compute(kind="serverless", runtime_cluster=runtime)
     if "existing_cluster_id" in c:
