@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal
 
 from mlopsgen.runtime.contract import TASKS
@@ -32,6 +34,9 @@ JOB_KINDS: tuple[JobKind, ...] = ("train", "deploy", "batch", "pr-check")
 SPEC_JOB_KINDS: frozenset[str] = frozenset({"train", "pr-check"})
 # The tag that, together with the job name, says a workspace job is ours.
 IDENTITY_TAG = "mlopsgen-id"
+# What a single-node cluster carries, as Databricks' own single-node clusters do: render sets
+# it on mlopsgen's runtime cluster, validation keeps it out of the spec's tags.
+SINGLE_NODE_TAGS: Mapping[str, str] = MappingProxyType({"ResourceClass": "SingleNode"})
 # The user's training task in the train and pr-check jobs.
 TRAIN_TASK_KEY = "train"
 # The deploy job's parameters: the model version to gate, serve and promote, and whether

@@ -2,9 +2,11 @@
 
 `build_spec` runs after the schema and semantic layers have passed, so it may assume the
 data has the right shape. Defaults are applied here and nowhere else, and they are declared
-once, in the JSON Schema (`schema_defaults`); the one default that depends on another value,
-the workspace folder, and the per-stage serving values (endpoint names, tables, scale to zero),
-which follow the rules in `mlopsgen.layout` and `_stage_serving`.
+once, in the JSON Schema (`schema_defaults`); the defaults that depend on other values are
+the workspace folder, the per-stage serving values (endpoint names, tables, scale to zero),
+which follow the rules in `mlopsgen.layout` and `_stage_serving`, and the compute of the
+other workloads, derived from the training compute when the spec omits it
+(`_runtime_compute`, `_scoring_compute`).
 """
 
 from __future__ import annotations
@@ -41,29 +43,53 @@ class RegisteredModel:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """What a platform team asks of every new cluster (issue 12), beside its size."""
+
+    policy_id: str | None  # a cluster policy
+    apply_policy_default_values: bool  # only sent with policy_id
+    instance_pool_id: str | None  # the pool decides the VM type: node_type is None then
+    driver_instance_pool_id: str | None
+    init_scripts: tuple[str, ...]  # /Workspace/... or /Volumes/... paths
+    custom_tags: Mapping[str, str]  # the cluster's own; the spec's tags are added by render
+    data_security_mode: str  # a Unity Catalog access mode (validation refuses the others)
+
+
+@dataclass(frozen=True)
 class NewCluster:
     spark_version: str
-    node_type: str
+    node_type: str | None  # None with an instance pool
     workers: int | None  # exactly one of workers / autoscale is set
     autoscale_min: int | None
     autoscale_max: int | None
+    settings: ClusterSettings
 
 
 @dataclass(frozen=True)
 class RuntimeCluster:
-    """The single-node cluster mlopsgen's own tasks get on classic compute: the training
-    cluster's runtime and VM type, or the schema's defaults beside an existing cluster."""
+    """A single-node cluster for mlopsgen's own tasks on classic compute."""
 
     spark_version: str
-    node_type: str
+    node_type: str | None  # None with an instance pool
+    settings: ClusterSettings
 
 
 @dataclass(frozen=True)
 class Compute:
     kind: Literal["new_cluster", "existing_cluster", "serverless"]
+    # the single-node cluster derived from this compute (its runtime and VM type, or the
+    # schema's defaults beside an existing cluster), for tasks that must not share it
     runtime_cluster: RuntimeCluster
     new_cluster: NewCluster | None = None
     existing_cluster_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RuntimeCompute:
+    """Where mlopsgen's own tasks run: serverless, or a single-node cluster (`cluster`)."""
+
+    serverless: bool
+    cluster: RuntimeCluster | None  # set exactly when not serverless
 
 
 @dataclass(frozen=True)
@@ -145,6 +171,7 @@ class Stage:
     group_variable: str  # the variable group's secret holding a PAT
     oidc_client_id: str | None  # azure-devops-oidc: the service principal's application ID
     oidc_client_id_variable: str | None  # ... or the pipeline variable holding it
+    run_as: str | None  # the application ID of the service principal the jobs run as
     gates: tuple[Gate, ...]
     environment: str | None  # an Azure DevOps environment: the deploy job is a deployment job
     approval: Approval | None  # the inline ManualValidation@1 (unused with an environment)
@@ -166,6 +193,7 @@ class Serving:
     output_table: str | None  # batch, may hold {stage}
     batch_schedule: Schedule | None  # batch, optional
     smoke_test: str | None  # POSIX path relative to the spec folder
+    compute: Compute | None  # batch: where scoring runs (serving.compute, else training's)
 
 
 @dataclass(frozen=True)
@@ -236,6 +264,8 @@ class Spec:
     pipeline: Pipeline
     permissions: Permissions
     origin: Origin
+    tags: Mapping[str, str]  # the spec's own tags: jobs, clusters, serving endpoints
+    runtime_compute: RuntimeCompute  # mlopsgen's own tasks (candidate, gate, serving, ...)
 
     def stage(self, name: str) -> Stage:
         for stage in self.stages:
@@ -250,8 +280,13 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
     data = _defaulted(data, "")
     name = str(data["name"])
     model = _defaulted(data["model"], "model")
+    training = _training(_defaulted(data["training"], "training"))
     serving_data = data.get("serving")
-    serving = _serving(_defaulted(serving_data, "serving")) if serving_data is not None else None
+    serving = (
+        _serving(_defaulted(serving_data, "serving"), training.compute)
+        if serving_data is not None
+        else None
+    )
     stages = data["stages"]
     return Spec(
         api_version=str(data["apiVersion"]),
@@ -259,7 +294,7 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
         description=str(data["description"]),
         owners=tuple(data["owners"]),
         model=RegisteredModel(name=model["name"], registry=model["registry"]),
-        training=_training(_defaulted(data["training"], "training")),
+        training=training,
         schedule=_schedule(data.get("schedule")),
         stages=tuple(
             _stage(_defaulted(s, "stages[]"), name, serving, last=i == len(stages) - 1)
@@ -269,6 +304,8 @@ def build_spec(data: Mapping[str, Any], origin: Origin) -> Spec:
         pipeline=_pipeline(_defaulted(data["pipeline"], "pipeline")),
         permissions=_permissions(_defaulted(data["permissions"], "permissions")),
         origin=origin,
+        tags=frozen_map(data["tags"]),
+        runtime_compute=_runtime_compute(data.get("runtime_compute"), training.compute),
     )
 
 
@@ -330,9 +367,47 @@ def _pr_check(pr: Mapping[str, Any], training_parameters: Mapping[str, str]) -> 
     return PrCheck(parameters=frozen_map({**training_parameters, **pr["parameters"]}))
 
 
+def _settings(c: Mapping[str, Any]) -> ClusterSettings:
+    return ClusterSettings(
+        policy_id=c.get("policy_id"),
+        apply_policy_default_values=bool(c["apply_policy_default_values"]),
+        instance_pool_id=c.get("instance_pool_id"),
+        driver_instance_pool_id=c.get("driver_instance_pool_id"),
+        init_scripts=tuple(c["init_scripts"]),
+        custom_tags=frozen_map(c["custom_tags"]),
+        data_security_mode=str(c["data_security_mode"]),
+    )
+
+
+def _node_type(c: Mapping[str, Any]) -> str | None:
+    """The VM type, unless an instance pool decides it: "All clusters attached to the pool
+    inherit this node type" (Databricks, Instance Pools API, create: node_type_id)."""
+    return None if "instance_pool_id" in c else str(c["node_type"])
+
+
+def _runtime_compute(raw: Mapping[str, Any] | None, training: Compute) -> RuntimeCompute:
+    """`runtime_compute`, or what it was before it could be set: serverless beside serverless
+    training, else a single-node cluster of the training cluster's runtime and VM type."""
+    if raw is None:
+        if training.kind == "serverless":
+            return RuntimeCompute(serverless=True, cluster=None)
+        return RuntimeCompute(serverless=False, cluster=training.runtime_cluster)
+    c = _defaulted(raw, "runtime_compute")
+    if c["serverless"]:
+        return RuntimeCompute(serverless=True, cluster=None)
+    cluster = RuntimeCluster(str(c["spark_version"]), _node_type(c), _settings(c))
+    return RuntimeCompute(serverless=False, cluster=cluster)
+
+
 def _compute(c: Mapping[str, Any]) -> Compute:
-    # `c` holds the schema's spark_version and node_type even beside an existing cluster
-    runtime = RuntimeCluster(spark_version=str(c["spark_version"]), node_type=str(c["node_type"]))
+    # `c` holds the schema's spark_version and node_type even beside an existing cluster; the
+    # derived cluster takes none of the platform settings (a single node needs no GPU policy),
+    # only the schema's defaults for a cluster that sets none (data_security_mode, ...)
+    runtime = RuntimeCluster(
+        spark_version=str(c["spark_version"]),
+        node_type=str(c["node_type"]),
+        settings=_settings(_defaulted({}, "runtime_compute")),
+    )
     if c["serverless"]:
         return Compute(kind="serverless", runtime_cluster=runtime)
     if "existing_cluster_id" in c:
@@ -347,10 +422,11 @@ def _compute(c: Mapping[str, Any]) -> Compute:
         runtime_cluster=runtime,
         new_cluster=NewCluster(
             spark_version=str(c["spark_version"]),
-            node_type=str(c["node_type"]),
+            node_type=_node_type(c),
             workers=None if autoscale else int(c["workers"]),  # the default is for fixed size
             autoscale_min=int(autoscale["min"]) if autoscale else None,
             autoscale_max=int(autoscale["max"]) if autoscale else None,
+            settings=_settings(c),
         ),
     )
 
@@ -389,6 +465,7 @@ def _stage(s: Mapping[str, Any], spec_name: str, serving: Serving | None, *, las
         group_variable=str(s["group_variable"]),
         oidc_client_id=s.get("oidc_client_id"),
         oidc_client_id_variable=s.get("oidc_client_id_variable"),
+        run_as=s["run_as"]["service_principal"] if "run_as" in s else None,
         gates=tuple(_gate(g) for g in s["gates"]),
         environment=s.get("environment"),
         approval=(
@@ -442,7 +519,7 @@ def _approval(a: Mapping[str, Any]) -> Approval:
     )
 
 
-def _serving(s: Mapping[str, Any]) -> Serving:
+def _serving(s: Mapping[str, Any], training: Compute) -> Serving:
     batch_schedule = None
     if s["target"] == "batch" and "cron" in s:
         batch_schedule = Schedule(cron=str(s["cron"]), timezone=str(s["timezone"]), paused=False)
@@ -457,4 +534,13 @@ def _serving(s: Mapping[str, Any]) -> Serving:
         output_table=s.get("output_table"),
         batch_schedule=batch_schedule,
         smoke_test=posixpath.normpath(s["smoke_test"]) if "smoke_test" in s else None,
+        compute=_scoring_compute(s, training),
     )
+
+
+def _scoring_compute(s: Mapping[str, Any], training: Compute) -> Compute | None:
+    if s["target"] != "batch":
+        return None
+    if "compute" not in s:
+        return training
+    return _compute(_defaulted(s["compute"], "serving.compute"))

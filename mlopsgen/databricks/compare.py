@@ -35,6 +35,13 @@ SERVICE_DEFAULTS: dict[tuple[str, str], Any] = {
     ("email_notifications", "no_alert_for_skipped_runs"): False,
     ("depends_on", "outcome"): None,
 }
+# Managed fields the service fills in with a value of its own when the spec sets none:
+# `run_as` becomes the job's creator ("If not specified, the job runs as the user who created
+# the job", Jobs API JobRunAs). Any value there is not a change. A run_as the spec sets is
+# compared like any other field; one the spec no longer sets is left as it is: the service
+# keeps a run_as once set (databricks/cli#4873, "expected backend behavior"), so an update
+# could not remove it and every deploy would report one.
+SERVICE_FILLED: frozenset[tuple[str, str]] = frozenset({("job", "run_as")})
 _EMPTY: tuple[Any, ...] = (None, {}, [], "")
 
 
@@ -75,7 +82,7 @@ def _same_object(desired: Mapping[str, Any], current: Mapping[str, Any], kind: s
 
 def _is_default(kind: str, key: str, value: Any) -> bool:
     """A value the service reports for a managed field that the spec does not set."""
-    if value in _EMPTY:  # None, {}, [] or "" (never 0 or False: those are not empty)
+    if value in _EMPTY or (kind, key) in SERVICE_FILLED:  # never 0 or False: not empty
         return True
     default = SERVICE_DEFAULTS.get((kind, key), _MISSING)
     if default is not _MISSING and type(default) is type(value) and default == value:

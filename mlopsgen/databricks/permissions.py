@@ -55,9 +55,17 @@ def managed(entries: Iterable[Entry]) -> frozenset[Entry]:
     return frozenset(e for e in entries if e[0] in MANAGED_LEVELS)
 
 
-def read(client: WorkspaceClient, host: str, job_id: int) -> frozenset[Entry]:
-    def get() -> frozenset[Entry]:
-        return direct(client.jobs.get_permissions(str(job_id)).as_dict())
+def read(client: WorkspaceClient, host: str, job_id: int) -> frozenset[Entry] | None:
+    """The job's direct grants; None when the job is gone (a concurrent deploy deleted it)."""
+    from databricks.sdk.errors import InvalidParameterValue, NotFound
+
+    def get() -> frozenset[Entry] | None:
+        try:
+            return direct(client.jobs.get_permissions(str(job_id)).as_dict())
+        except (NotFound, InvalidParameterValue) as exc:
+            if isinstance(exc, NotFound) or "does not exist" in str(exc):
+                return None
+            raise
 
     return read_retrying(host, f"reading the permissions of job {job_id}", get)
 
@@ -66,7 +74,7 @@ def apply(client: WorkspaceClient, host: str, job: JobFile, job_id: int) -> bool
     """Give the job exactly the spec's managed permissions; True when something changed."""
     from databricks.sdk.service.jobs import JobAccessControlRequest, JobPermissionLevel
 
-    current = read(client, host, job_id)
+    current = read(client, host, job_id) or frozenset()
     wanted = desired(job)
     if managed(current) == wanted:
         return False

@@ -64,10 +64,19 @@ def jobs_named(client: WorkspaceClient, host: str, name: str) -> tuple[RemoteJob
 
 
 def _jobs_named(client: WorkspaceClient, name: str) -> tuple[RemoteJob, ...]:
+    from databricks.sdk.errors import InvalidParameterValue, NotFound
+
     job_ids = sorted({j.job_id for j in client.jobs.list(name=name) if j.job_id is not None})
     found = []
     for job_id in job_ids:
-        settings = client.jobs.get(job_id).settings
+        try:
+            settings = client.jobs.get(job_id).settings
+        except (NotFound, InvalidParameterValue) as exc:
+            # deleted between the list and the get (a concurrent deploy removed a duplicate):
+            # jobs/get answers "Job N does not exist" for it
+            if "does not exist" not in str(exc) and not isinstance(exc, NotFound):
+                raise
+            continue
         as_dict = settings.as_dict() if settings is not None else {}
         if as_dict.get("name") == name:
             job_identity = (as_dict.get("tags") or {}).get(IDENTITY_TAG)

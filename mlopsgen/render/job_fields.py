@@ -9,7 +9,7 @@ be neither written without being compared nor compared without being declared. O
 no declared kind (libraries, `autoscale`, `spark_conf`, `base_parameters`, `tags`) are
 compared whole: a key added or removed by hand is a change.
 
-Some declared fields are never written today (`condition_task`, `policy_id`, ...): they are
+Some declared fields are never written today (`condition_task`, `single_user_name`, ...): they are
 claimed so that `deploy` resets them when someone adds them to a generated job by hand.
 """
 
@@ -31,6 +31,7 @@ MANAGED: Mapping[str, frozenset[str]] = {
             "name",
             "parameters",
             "queue",
+            "run_as",
             "schedule",
             "tags",
             "tasks",
@@ -63,9 +64,11 @@ MANAGED: Mapping[str, frozenset[str]] = {
     "notebook_task": frozenset({"base_parameters", "notebook_path", "source", "warehouse_id"}),
     "new_cluster": frozenset(
         {
+            "apply_policy_default_values",
             "autoscale",
             "custom_tags",
             "data_security_mode",
+            "driver_instance_pool_id",
             "driver_node_type_id",
             "init_scripts",
             "instance_pool_id",
@@ -99,6 +102,8 @@ MANAGED: Mapping[str, frozenset[str]] = {
     "access_control": frozenset(
         {"group_name", "permission_level", "service_principal_name", "user_name"}
     ),
+    # Exactly one of them is set (Jobs API JobRunAs); mlopsgen sets service_principal_name.
+    "run_as": frozenset({"group_name", "service_principal_name", "user_name"}),
 }
 # Fields of a jobs/create body that are not job settings: jobs/get does not return them and
 # jobs/reset refuses them (its new_settings is a JobSettings), so deploy applies them through
@@ -114,6 +119,7 @@ CHILD_KIND: Mapping[tuple[str, str], str] = {
     ("job", "parameters"): "parameter",
     ("job", "environments"): "environment",
     ("job", "queue"): "queue",
+    ("job", "run_as"): "run_as",
     ("task", "notebook_task"): "notebook_task",
     ("task", "new_cluster"): "new_cluster",
     ("task", "depends_on"): "depends_on",

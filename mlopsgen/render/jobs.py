@@ -67,8 +67,8 @@ def train_job(spec: Spec) -> JobPlan:
     """train -> candidate; the candidate runs on the runtime's own placement (see compute).
     Never scheduled on Databricks: `deploy` removes a schedule an older release set."""
     stage = spec.stages[0]
-    work = compute.workload(spec.training.compute, spec.training.libraries)
-    after = compute.runtime(spec.training.compute)
+    work = compute.workload(spec.training.compute, spec.training.libraries, spec.tags)
+    after = compute.runtime(spec.runtime_compute, spec.tags)
     candidate = TaskPlan(
         key=contract.CANDIDATE,
         notebook_path=_runtime_notebook(stage, contract.CANDIDATE),
@@ -93,7 +93,7 @@ def train_job(spec: Spec) -> JobPlan:
 
 def pr_check_job(spec: Spec) -> JobPlan:
     stage = spec.stages[0]
-    work = compute.workload(spec.training.compute, spec.training.libraries)
+    work = compute.workload(spec.training.compute, spec.training.libraries, spec.tags)
     return JobPlan(
         kind="pr-check",
         stage=stage,
@@ -118,7 +118,7 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
     on the last stage) moves only after the candidate is served and answered the smoke test,
     so a failed serving or smoke test leaves every alias where it was. For Azure ML the job
     is the gate alone: the pipeline agent serves, tests, moves the traffic and promotes."""
-    placement = compute.runtime(spec.training.compute)
+    placement = compute.runtime(spec.runtime_compute, spec.tags)
     steps: list[tuple[str, dict[str, str], int]] = [
         (contract.GATE, tasks.gate(spec, stage), RUNTIME_TASK_TIMEOUT_SECONDS),
     ]
@@ -160,10 +160,11 @@ def deploy_job(spec: Spec, stage: Stage) -> JobPlan:
 
 
 def batch_job(spec: Spec, stage: Stage) -> JobPlan:
-    assert spec.serving is not None
+    assert spec.serving is not None and spec.serving.compute is not None
     # batch_score loads the model in-process (spark_udf, env_manager="local"), so it needs
     # the training libraries (the model's flavour, e.g. xgboost) beside the runtime's pins.
-    work = compute.scoring(spec.training.compute, spec.training.libraries)
+    own = spec.serving.compute != spec.training.compute  # serving.compute was given
+    work = compute.scoring(spec.serving.compute, spec.training.libraries, spec.tags, own=own)
     score = TaskPlan(
         key=contract.BATCH_SCORE,
         notebook_path=_runtime_notebook(stage, contract.BATCH_SCORE),
@@ -244,7 +245,12 @@ def job_settings(spec: Spec, plan: JobPlan) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "name": layout.job_name(spec.name, plan.kind, plan.stage.name),
         "description": description,
-        "tags": {layout.IDENTITY_TAG: layout.job_identity(spec.name, plan.kind, plan.stage.name)},
+        # the spec's tags, and the identity tag last: nothing overrides it (validation also
+        # refuses it among the spec's tags)
+        "tags": {
+            **spec.tags,
+            layout.IDENTITY_TAG: layout.job_identity(spec.name, plan.kind, plan.stage.name),
+        },
         "max_concurrent_runs": 1,
         # Queue a run that finds another one active (a scheduled run while the pipeline starts
         # one) instead of skipping it: API 2.2 defaults to this, 2.1 does not.
@@ -254,6 +260,8 @@ def job_settings(spec: Spec, plan: JobPlan) -> dict[str, Any]:
     }
     if plan.schedule is not None:
         settings["schedule"] = _schedule(plan.schedule)
+    if plan.stage.run_as is not None:
+        settings["run_as"] = owned("run_as", {"service_principal_name": plan.stage.run_as})
     if spec.owners:
         settings["email_notifications"] = owned(
             "email_notifications", {"on_failure": list(spec.owners)}

@@ -125,6 +125,9 @@ def deploy_serving(spec: Spec, stage: Stage) -> dict[str, str]:
         contract.ENDPOINT: endpoint_name(stage),
         contract.WORKLOAD_SIZE: serving.workload_size,
         contract.SCALE_TO_ZERO: _flag(stage.serving.scale_to_zero),
+        contract.ENDPOINT_TAGS: json.dumps(
+            dict(spec.tags), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ),
     }
 
 

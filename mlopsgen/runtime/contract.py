@@ -43,6 +43,9 @@ TARGET = "target"
 ENDPOINT = "endpoint"
 WORKLOAD_SIZE = "workload_size"
 SCALE_TO_ZERO = "scale_to_zero"
+# The spec's tags, a JSON object, for the Model Serving endpoint deploy_serving creates or
+# updates (the same tags as the jobs and clusters: issue 12).
+ENDPOINT_TAGS = "endpoint_tags"
 ENDPOINT_URL = "endpoint_url"
 REQUEST_FILE = "request_file"
 INPUT_TABLE = "input_table"
@@ -94,6 +97,7 @@ TASK_PARAMETERS: dict[str, tuple[str, ...]] = {
         ENDPOINT,
         WORKLOAD_SIZE,
         SCALE_TO_ZERO,
+        ENDPOINT_TAGS,
     ),
     SMOKE_TEST: (
         MODEL_NAME,
@@ -123,6 +127,7 @@ PARAMETER_HELP: dict[str, str] = {
     ENDPOINT: "serving endpoint name for this stage",
     WORKLOAD_SIZE: "Databricks serving workload size (Small, Medium, Large)",
     SCALE_TO_ZERO: "'true' to let the Databricks endpoint scale to zero",
+    ENDPOINT_TAGS: 'JSON object of tags for the Databricks endpoint, e.g. {"team": "ml"}',
     ENDPOINT_URL: "invocation URL ('' = the Databricks endpoint's invocations URL)",
     REQUEST_FILE: "JSON request to send",
     INPUT_TABLE: "table name, or a path when it contains '/'",

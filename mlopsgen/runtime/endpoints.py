@@ -164,16 +164,36 @@ def settle(w: Any, name: str, deadline: Deadline) -> Any:
         deadline.sleep(min(deadline.poll_seconds, left))
 
 
-def create(w: Any, name: str, config: Config, deadline: Deadline) -> Any:
-    """Create the endpoint with `config` and wait until it has settled."""
+def create(
+    w: Any, name: str, config: Config, deadline: Deadline, tags: Mapping[str, str] | None = None
+) -> Any:
+    """Create the endpoint with `config` (and `tags`) and wait until it has settled."""
     from databricks.sdk.service.serving import EndpointCoreConfigInput
 
     entities, traffic = _sdk_config(config)
     w.serving_endpoints.create(
         name,
         config=EndpointCoreConfigInput(name=name, served_entities=entities, traffic_config=traffic),
+        tags=_sdk_tags(tags or {}) or None,
     )
     return _applied(name, settle(w, name, deadline))
+
+
+def tag(w: Any, name: str, endpoint: Any, tags: Mapping[str, str]) -> list[str]:
+    """Give an existing endpoint `tags` (`PATCH .../tags`, `add_tags` sets a key's value):
+    the keys it lacked or held with another value, sorted. Tags others set are left alone,
+    and so is one the spec no longer has: the endpoint's tags are not only mlopsgen's."""
+    have = {t.key: t.value for t in (endpoint.tags or [])}
+    missing = {k: v for k, v in tags.items() if have.get(k) != v}
+    if missing:
+        w.serving_endpoints.patch(name, add_tags=_sdk_tags(missing))
+    return sorted(missing)
+
+
+def _sdk_tags(tags: Mapping[str, str]) -> list[Any]:
+    from databricks.sdk.service.serving import EndpointTag
+
+    return [EndpointTag(key=k, value=v) for k, v in sorted(tags.items())]
 
 
 def change(

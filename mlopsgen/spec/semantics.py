@@ -13,6 +13,7 @@ from typing import Any
 
 from mlopsgen.spec import (
     auth_rules,
+    compute_rules,
     cron,
     file_rules,
     permission_rules,
@@ -138,33 +139,6 @@ def _requirement_problem(requirement: str) -> str | None:
     return None
 
 
-def compute_kind(data: dict[str, Any]) -> Iterator[Finding]:
-    compute = as_map(as_map(data.get("training")).get("compute"))
-    cluster_keys = [
-        k for k in ("spark_version", "node_type", "workers", "autoscale") if k in compute
-    ]
-    kinds = [
-        *([f"a new cluster ({', '.join(cluster_keys)})"] if cluster_keys else []),
-        *(["existing_cluster_id"] if "existing_cluster_id" in compute else []),
-        *(["serverless: true"] if compute.get("serverless") is True else []),
-    ]
-    if len(kinds) > 1:
-        msg = f"choose exactly one kind of compute, not {' and '.join(kinds)}"
-        yield Finding(("training", "compute"), "E316", msg, at="key")
-    if "workers" in compute and "autoscale" in compute:
-        msg = "set either 'workers' or 'autoscale', not both"
-        yield Finding(("training", "compute", "autoscale"), "E317", msg, at="key")
-
-
-def autoscale_range(data: dict[str, Any]) -> Iterator[Finding]:
-    compute = as_map(as_map(data.get("training")).get("compute"))
-    scale = as_map(compute.get("autoscale"))
-    low, high = scale.get("min"), scale.get("max")
-    if number(low) and number(high) and low > high:
-        msg = f"autoscale min ({low}) must not exceed max ({high})"
-        yield Finding(("training", "compute", "autoscale", "min"), "E318", msg)
-
-
 def gate_ranges(data: dict[str, Any]) -> Iterator[Finding]:
     for i, stage in dict_items(data.get("stages")):
         for j, gate in dict_items(stage.get("gates")):
@@ -194,8 +168,6 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     value_rules.literal_secrets,
     value_rules.secret_parameter_names,
     libraries,
-    compute_kind,
-    autoscale_range,
     gate_ranges,
     value_rules.pipeline_strings,
     value_rules.reserved_parameters,
@@ -206,4 +178,5 @@ _RULES: tuple[Callable[[dict[str, Any]], Iterator[Finding]], ...] = (
     *auth_rules.RULES,
     *permission_rules.RULES,
     *workspace_rules.RULES,
+    *compute_rules.RULES,
 )

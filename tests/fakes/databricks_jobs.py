@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes import databricks_cluster_rules as cluster_rules
 from fakes.databricks_defaults import page_of_arrays, with_service_defaults
 from fakes.databricks_runs import FakeRun, RunScript
 from fakes.errors import ApiError, invalid
@@ -252,6 +253,9 @@ class JobsService:
         _check_body(method_fields(JobsAPI.submit), body)
         if not body.get("tasks"):
             raise invalid("At least one task is required.")
+        refused = list(cluster_rules.problems(body))
+        if refused:
+            raise invalid(" ".join(refused))
         if body.get("idempotency_token") in self._idempotency:
             return {"run_id": self._idempotency[body["idempotency_token"]]}
         run = self._start_run(None, str(body.get("run_name", "Untitled")), body["tasks"], {})
@@ -326,6 +330,9 @@ def _check_job_settings(settings: dict[str, Any]) -> None:
     _check_body(dataclass_fields(JobSettings), settings)
     if JobSettings.from_dict(settings).as_dict() != settings:
         raise invalid("settings do not survive a JobSettings round trip")
+    refused = list(cluster_rules.problems(settings))
+    if refused:
+        raise invalid(" ".join(refused))
 
 
 def _check_query(query: dict[str, str], types_: dict[str, type]) -> dict[str, Any]:

@@ -13,7 +13,10 @@ rules that our code could break are enforced (sources in each rule's docstring):
 - invocations: `POST /serving-endpoints/{name}/invocations` follows the traffic config,
   `POST /serving-endpoints/{name}/served-models/{served}/invocations` reaches one served
   entity of the active config whatever its traffic; the body holds exactly one of the
-  documented input keys (`_invoke`).
+  documented input keys (`_invoke`);
+- tags (`create`'s `tags`, `PATCH /api/2.0/serving-endpoints/{name}/tags`): each an
+  `EndpointTag` with a key ("Key field for a serving endpoint tag") and an optional value;
+  `add_tags` sets a key's value, `delete_tags` removes keys (`_tags`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from typing import Any
 from fakes.errors import ApiError, invalid, not_found
 from fakes.sdk_schema import check_fields, method_fields
 
-_ENDPOINT = re.compile(r"^/api/2\.0/serving-endpoints/(?P<name>[^/]+)(?P<config>/config)?$")
+_ENDPOINT = re.compile(
+    r"^/api/2\.0/serving-endpoints/(?P<name>[^/]+)(?:(?P<config>/config)|(?P<tags>/tags))?$"
+)
 _INVOKE = re.compile(
     r"^/serving-endpoints/(?P<name>[^/]+)(?:/served-models/(?P<served>[^/]+))?/invocations$"
 )
@@ -78,6 +83,9 @@ class ServingEndpoints:
         name = match["name"]
         if method == "GET" and not match["config"]:
             return self.get(name)
+        if method == "PATCH" and match["tags"]:
+            _check(method_fields(ServingEndpointsAPI.patch, exclude=("name",)), body)
+            return self.patch_tags(name, body)
         if method == "PUT" and match["config"]:
             _check(method_fields(ServingEndpointsAPI.update_config, exclude=("name",)), body)
             return self.update_config(name, body)
@@ -101,10 +109,18 @@ class ServingEndpoints:
             "pending_config": check_config(_output_config(body.get("config") or {})),
         }
         if "tags" in body:
-            endpoint["tags"] = body["tags"]
+            endpoint["tags"] = _tags([], body["tags"], [])
         self.endpoints[name] = endpoint
         self._pending_polls[name] = self.polls_until_ready
         return self._public(endpoint)
+
+    def patch_tags(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        endpoint = self._endpoint(name)
+        tags = _tags(
+            endpoint.get("tags", []), body.get("add_tags", []), body.get("delete_tags", [])
+        )
+        endpoint["tags"] = tags
+        return {"tags": json.loads(json.dumps(tags))}
 
     def get(self, name: str) -> dict[str, Any]:
         endpoint = self._endpoint(name)
@@ -276,6 +292,23 @@ def _output_config(config: dict[str, Any]) -> dict[str, Any]:
         share = [{"served_model_name": e["name"], "traffic_percentage": 100} for e in entities[:1]]
         out["traffic_config"] = {"routes": share}
     return out
+
+
+def _tags(have: list[Any], add: Any, delete: Any) -> list[dict[str, Any]]:
+    """`have` with `add` set and `delete` removed; a tag needs a non-empty string key."""
+    if not isinstance(add, list) or not isinstance(delete, list):
+        raise invalid("add_tags and delete_tags are lists.")
+    tags = {t["key"]: t for t in have}
+    for tag in add:
+        key = tag.get("key") if isinstance(tag, dict) else None
+        if not isinstance(key, str) or not key:
+            raise invalid(f"A tag needs a key: {tag!r}")
+        if not isinstance(tag.get("value", ""), str):
+            raise invalid(f"Tag {key!r}: the value is a string.")
+        tags[key] = dict(tag)
+    for key in delete:
+        tags.pop(key, None)
+    return list(tags.values())
 
 
 def _check(fields: dict[str, Any], body: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,20 @@ def job_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
         return steps
     plain: list[dict[str, Any]] = job.get("steps", [])
     return plain
+
+
+# churn-batch's issue-12 blocks: runtime_compute (with its comment) and serving.compute.
+_WORKLOAD_COMPUTE = (
+    re.compile(r"^# gate, promote.*?\n\n", re.S | re.M),
+    re.compile(r"^  compute:  # scoring.*\Z", re.S | re.M),
+)
+
+
+def churn_on_training_compute() -> str:
+    """churn-batch's model.yaml without runtime_compute and serving.compute: every workload on
+    what the training compute gives it (serverless), as before they could be set."""
+    text = (SPECS / "churn-batch" / "model.yaml").read_text("utf-8")
+    for block in _WORKLOAD_COMPUTE:
+        text, found = block.subn("", text)
+        assert found == 1, block.pattern
+    return text

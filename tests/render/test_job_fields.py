@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from render.examples import EXAMPLES, example_spec
 
-from mlopsgen.databricks.compare import settings_match
+from mlopsgen.databricks.compare import SERVICE_FILLED, settings_match
 from mlopsgen.render import render_spec
 from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.job_fields import CHILD_KIND, MANAGED, owned
@@ -61,7 +61,7 @@ def test_an_undeclared_field_cannot_be_written() -> None:
 _NOT_THE_SERVICE_DEFAULT = {"max_concurrent_runs": 2}
 
 
-@pytest.mark.parametrize("field", sorted(MANAGED["job"]))
+@pytest.mark.parametrize("field", sorted(MANAGED["job"] - {f for k, f in SERVICE_FILLED}))
 def test_a_field_render_stops_writing_is_reset_by_deploy(field: str) -> None:
     """The bug this guards against: `queue` was written but not compared, so a leftover
     value in the workspace would have counted as `unchanged` once render dropped it."""
@@ -71,6 +71,19 @@ def test_a_field_render_stops_writing_is_reset_by_deploy(field: str) -> None:
     desired = {k: v for k, v in job.settings.items() if k != field}
     assert settings_match(current, current)
     assert not settings_match(desired, current)
+
+
+@pytest.mark.parametrize(("kind", "field"), sorted(SERVICE_FILLED))
+def test_a_field_the_service_fills_in_is_compared_only_when_set(kind: str, field: str) -> None:
+    """run_as: the service sets the creator when the spec sets none, and keeps a run_as once
+    set (databricks/cli#4873), so an unset run_as accepts any value, and a set one must match."""
+    assert kind == "job"
+    job = next(j for j in _jobs() if field in j.settings)
+    desired = {k: v for k, v in job.settings.items() if k != field}
+    creator = copy.deepcopy(dict(job.settings)) | {field: {"user_name": "someone@example.com"}}
+    assert settings_match(desired, creator)
+    assert not settings_match(job.settings, creator)
+    assert settings_match(job.settings, copy.deepcopy(dict(job.settings)))
 
 
 def test_the_file_and_the_deployed_body_are_the_same_data() -> None:

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 import yaml
-from render.examples import EXAMPLES, SPECS, example_tree, job_key, job_steps, origin_of
+from render.examples import (
+    EXAMPLES,
+    SPECS,
+    churn_on_training_compute,
+    example_tree,
+    job_key,
+    job_steps,
+    origin_of,
+)
 
 from mlopsgen.render import render_spec
 from mlopsgen.render.compute import RUNTIME_REQUIREMENTS
@@ -66,8 +74,9 @@ def test_every_job_queues_instead_of_skipping(name: str) -> None:
 
 
 def _churn_tree(compute: str) -> dict[str, str]:
+    """churn-batch with every workload on the training compute, which `compute` describes."""
     path = SPECS / "churn-batch" / "model.yaml"
-    text = path.read_text("utf-8").replace("    serverless: true\n", compute)
+    text = churn_on_training_compute().replace("    serverless: true\n", compute)
     result = compile_text(
         text,
         path,
@@ -79,7 +88,7 @@ def _churn_tree(compute: str) -> dict[str, str]:
 
 
 def test_batch_scoring_gets_the_training_libraries_on_serverless() -> None:
-    batch = _jobs(example_tree("churn-batch"))["databricks/batch-prod.json"]
+    batch = _jobs(_churn_tree("    serverless: true\n"))["databricks/batch-prod.json"]
     (task,) = batch["tasks"]
     env = next(e for e in batch["environments"] if e["environment_key"] == task["environment_key"])
     deps = env["spec"]["dependencies"]

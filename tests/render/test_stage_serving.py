@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from render.examples import EXAMPLES, SPECS, example_tree, origin_of
+from render.examples import EXAMPLES, SPECS, churn_on_training_compute, example_tree, origin_of
 
 from mlopsgen.render import render_spec
 from mlopsgen.render.compute import RUNTIME_REQUIREMENTS
@@ -21,8 +21,10 @@ RUNTIME_TASKS = set(contract.TASKS)
 
 
 def _tree(name: str, *replacements: tuple[str, str]) -> dict[str, dict[str, Any]]:
+    """The example's jobs after `replacements`; churn-batch with every workload on its
+    training compute."""
     path = SPECS / name / "model.yaml"
-    text = path.read_text("utf-8")
+    text = churn_on_training_compute() if name == "churn-batch" else path.read_text("utf-8")
     for old, new in replacements:
         assert old in text, old
         text = text.replace(old, new)

@@ -20,6 +20,7 @@ import pytest
 from mlopsgen import layout
 from mlopsgen.model import Origin, Spec
 from mlopsgen.spec.compile import compile_text
+from mlopsgen.spec.compute_rules import CLUSTER_SETTINGS
 from mlopsgen.spec.schema import schema_document
 
 SCHEMA = schema_document()
@@ -48,14 +49,31 @@ SKELETON: dict[str, Any] = {
         "cron": "0 4 * * *",
     },
 }
+# The compute blocks: where the model keeps each one's new cluster.
+_CLUSTERS: dict[DataPath, DataPath] = {
+    ("training", "compute"): ("training", "compute", "new_cluster"),
+    ("serving", "compute"): ("serving", "compute", "new_cluster"),
+    ("runtime_compute",): ("runtime_compute", "cluster"),
+}
 # Where the model keeps a value under another path than the spec's (the longest prefix wins).
 MODEL_PATHS: dict[DataPath, DataPath] = {
-    ("training", "compute"): ("training", "compute", "new_cluster"),
+    **_CLUSTERS,
+    **{
+        (*block, key): (*cluster, "settings", key)
+        for block, cluster in _CLUSTERS.items()
+        for key in CLUSTER_SETTINGS
+    },
     ("serving", "timezone"): ("serving", "batch_schedule", "timezone"),
 }
 # Defaults the model expresses as something else than a field.
 MODEL_VALUES: dict[DataPath, Callable[[Spec], Any]] = {
     ("training", "compute", "serverless"): lambda spec: spec.training.compute.kind == "serverless",
+    ("serving", "compute", "serverless"): lambda spec: (
+        spec.serving is not None
+        and spec.serving.compute is not None
+        and spec.serving.compute.kind == "serverless"
+    ),
+    ("runtime_compute", "serverless"): lambda spec: spec.runtime_compute.serverless,
 }
 
 

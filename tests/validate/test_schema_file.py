@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from mlopsgen.model import Origin
 from mlopsgen.spec.compile import compile_text
 from mlopsgen.spec.reference import MINIMAL_EXAMPLE, render_reference
-from mlopsgen.spec.schema import schema_document
+from mlopsgen.spec.schema import resolve, schema_document
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = schema_document()
@@ -37,9 +37,10 @@ def test_schema_is_valid_draft_2020_12() -> None:
 
 
 def test_every_property_has_a_description() -> None:
+    """Its own, or its `$ref` definition's (what the reference and editors show)."""
     for path, node in subschemas(SCHEMA):
         for name, prop in node.get("properties", {}).items():
-            if isinstance(prop, dict) and prop.get("description") is None:
+            if isinstance(prop, dict) and resolve(SCHEMA, prop).get("description") is None:
                 pytest.fail(f"{path}/properties/{name} has no description")
 
 

@@ -13,12 +13,21 @@ keeps all of its traffic, and no alias moves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import endpoints, registry
 from .candidate import candidate_version
-from .contract import ENDPOINT, MODEL_NAME, SCALE_TO_ZERO, STAGE, TARGET, WORKLOAD_SIZE
+from .contract import (
+    ENDPOINT,
+    ENDPOINT_TAGS,
+    MODEL_NAME,
+    SCALE_TO_ZERO,
+    STAGE,
+    TARGET,
+    WORKLOAD_SIZE,
+)
 from .endpoints import Config, Deadline
 from .errors import TaskFailed
 from .params import flag, required
@@ -98,15 +107,35 @@ def deploy_databricks_serving(
 
     w, name, entity = WorkspaceClient(), params[ENDPOINT], str(candidate["name"])
     deadline = deadline or Deadline.for_task()
-    if endpoints.read(w, name) is None:
+    tags = endpoint_tags(params)
+    existing = endpoints.read(w, name)
+    if existing is None:
         print(f"creating serving endpoint {name!r}: {entity} (version {version}), all traffic")
-        endpoint = endpoints.create(w, name, endpoints.with_candidate(None, candidate), deadline)
+        config = endpoints.with_candidate(None, candidate)
+        endpoint = endpoints.create(w, name, config, deadline, tags)
     else:
+        added = endpoints.tag(w, name, existing, tags)
+        if added:
+            print(f"serving endpoint {name!r}: tagged {', '.join(added)}")
         endpoint, _ = endpoints.change(w, name, _beside_live(name, candidate), deadline)
     endpoints.require_ready(name, endpoint, entity)
     share = (endpoints.active_config(endpoint) or Config(())).routes.get(entity, 0)
     print(f"serving endpoint {name!r}: {entity} (version {version}) is ready, {share}% of traffic")
     return name
+
+
+def endpoint_tags(params: Mapping[str, str]) -> dict[str, str]:
+    """The endpoint's tags (`--endpoint_tags`, a JSON object of strings; empty: none)."""
+    raw = params.get(ENDPOINT_TAGS, "") or "{}"
+    try:
+        tags = json.loads(raw)
+    except ValueError as exc:
+        raise TaskFailed(f"--{ENDPOINT_TAGS} is not JSON: {exc}") from None
+    if not isinstance(tags, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+    ):
+        raise TaskFailed(f"--{ENDPOINT_TAGS} must be a JSON object of strings")
+    return tags
 
 
 def _beside_live(name: str, candidate: Mapping[str, Any]) -> Callable[[Any], Config | None]:

@@ -21,6 +21,7 @@ params = mlopsgen_runtime.read_params(
         'endpoint': 'wine-quality-staging',
         'workload_size': 'Small',
         'scale_to_zero': 'true',
+        'endpoint_tags': '{}',
     },
     dbutils=globals().get("dbutils"),
 )
