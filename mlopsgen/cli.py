@@ -128,7 +128,7 @@ def render(
     specs: SpecArgs = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Output folder (default: each spec's own folder)."),
+        typer.Option("--out", help="Write to <out>/<name>/ (default: next to each spec)."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite generated files that were edited by hand.")
@@ -153,11 +153,15 @@ def check(
         CheckFormat,
         typer.Option("--format", help="How diagnostics print: text, azure or github."),
     ] = CheckFormat.text,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Compare with what render --out wrote: <out>/<name>/."),
+    ] = None,
 ) -> None:
     """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never writes."""
     from mlopsgen.commands.files import run_check
 
-    _guard(lambda: run_check(_specs(specs), output_format.value))
+    _guard(lambda: run_check(_specs(specs), output_format.value, out))
 
 
 @app.command()

@@ -78,6 +78,12 @@ def _valid_specs(
         yield result.path, None if clash is not None else result.spec
 
 
+def output_root(spec_path: Path, spec: Spec, out: Path | None) -> Path:
+    """Where a spec's files go, for render and check alike: next to the spec, or with `--out
+    DIR` in DIR/<name>/ however many specs are given (issue 14: one rule)."""
+    return spec_path.parent if out is None else out / spec.name
+
+
 def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
     """Render each spec into its folder (or --out), printing the plan; refuse conflicts."""
     from mlopsgen import report, writer
@@ -88,7 +94,7 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
         if spec is None:
             code = ExitCode.INVALID
             continue
-        root = path.parent if out is None else (out if len(specs) == 1 else out / spec.name)
+        root = output_root(path, spec, out)
         tree = writer.generated_tree(spec, render_spec(spec).files())
         plan = writer.plan(root, tree, force=force, protected=_inputs_under(root, path, spec))
         if plan.conflicts:  # refused before any plan is shown: nothing of it will happen
@@ -118,7 +124,7 @@ def _inputs_under(root: Path, spec_path: Path, spec: Spec) -> set[str]:
     return inside
 
 
-def run_check(specs: list[Path], output_format: str = "text") -> ExitCode:
+def run_check(specs: list[Path], output_format: str = "text", out: Path | None = None) -> ExitCode:
     """Compare what render would write with what is on disk; never writes. `output_format`
     is the diagnostics' (text, azure, github); the diffs are always text."""
     from mlopsgen import report, writer
@@ -130,14 +136,15 @@ def run_check(specs: list[Path], output_format: str = "text") -> ExitCode:
             code = ExitCode.INVALID
             continue
         files = render_spec(spec).files()
-        plan = writer.plan(path.parent, writer.generated_tree(spec, files), force=True)
+        root = output_root(path, spec, out)
+        plan = writer.plan(root, writer.generated_tree(spec, files), force=True)
         pending = plan.pending()
         for change in pending:
             console.out(report.diff(plan, change))
         if pending:
             code = ExitCode.INVALID
             # what will really work: render, unless it would refuse (hand edits, strangers)
-            refused = writer.plan(path.parent, writer.generated_tree(spec, files), force=False)
+            refused = writer.plan(root, writer.generated_tree(spec, files), force=False)
             console.err(report.check_advice(path, len(pending), refused))
     return code
 

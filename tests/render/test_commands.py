@@ -128,16 +128,23 @@ def test_a_file_mlopsgen_did_not_write_is_never_overwritten_and_force_is_not_sug
     assert stranger.read_text() == "# a notebook of the team's own\n"
 
 
-def test_render_out_with_several_specs_uses_one_folder_each(repo: Path) -> None:
-    code, out = cli(
-        "render", "--out", "build", "specs/wine-quality/model.yaml", "specs/minimal/model.yaml"
-    )
+def test_render_out_uses_one_folder_per_spec_and_check_out_compares_it(repo: Path) -> None:
+    """Issue 14: one rule for --out, whatever the number of specs: <out>/<name>/; check --out
+    verifies what render --out wrote."""
+    specs = ("specs/wine-quality/model.yaml", "specs/minimal/model.yaml")
+    code, out = cli("render", "--out", "build", *specs)
     assert code == 0, out
     assert (repo / "build/wine-quality/azure-pipelines.yml").is_file()
     assert (repo / "build/minimal/.mlopsgen/manifest.json").is_file()
     assert not (repo / "specs/minimal/azure-pipelines.yml").exists()
     code, _ = cli("render", "--out", "single", "specs/minimal/model.yaml")
-    assert code == 0 and (repo / "single/azure-pipelines.yml").is_file()
+    assert code == 0 and (repo / "single/minimal/azure-pipelines.yml").is_file()
+    assert cli("check", "--out", "build", *specs)[0] == 0
+    assert cli("check", "--out", "single", "specs/minimal/model.yaml")[0] == 0
+    (repo / "build/minimal/azure-pipelines.yml").write_text("stale\n")
+    code, out = cli("check", "--out", "build", *specs)
+    assert code == 1 and "build/minimal/azure-pipelines.yml" in out
+    assert cli("check", "specs/minimal/model.yaml")[0] == 1  # nothing next to the spec
 
 
 @pytest.mark.usefixtures("repo")  # for its chdir into a repository with the example specs

@@ -83,7 +83,7 @@ def test_wheel_installs_and_validates_in_a_clean_venv(tmp_path: Path) -> None:
     # the runtime's files are kept once, in golden/_runtime/<path under notebooks/>
     runtime = REPO / "golden" / "_runtime"
     kept = {f"notebooks/{p.relative_to(runtime).as_posix()}": p for p in runtime.rglob("*.py")}
-    out = work / "out"
+    out = work / "out" / "wine-quality"  # --out DIR writes DIR/<name>/
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert written == sorted([*expected, *kept])
     # the wheel carries every runtime module: what it renders is the golden copy, byte for byte
