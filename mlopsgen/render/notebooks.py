@@ -2,8 +2,9 @@
 and the runtime package itself, one plain file per module in a folder beside them.
 
 Notebooks are shared by every stage's job, which passes all parameters explicitly; their
-local defaults (used when a notebook runs outside Databricks) are the first stage's values,
-with references only the Jobs service can resolve (`{{job.parameters...}}`) left empty.
+local defaults (used when a notebook runs outside Databricks) are the spec-wide values, with
+the stage's own (`contract.STAGE_PARAMETERS`) and references only the Jobs service can
+resolve (`{{job.parameters...}}`) left empty.
 """
 
 from __future__ import annotations

@@ -164,8 +164,13 @@ def batch_score(spec: Spec, stage: Stage) -> dict[str, str]:
 
 def local_defaults(parameters: dict[str, str]) -> dict[str, str]:
     """Notebook defaults: the job's values, with references only the Jobs service resolves
-    replaced by what a run outside a job means (a normal deploy; no version given)."""
+    replaced by what a run outside a job means (a normal deploy; no version given), and the
+    stage's own values left empty (contract.STAGE_PARAMETERS: the notebook serves every
+    stage; run by hand, it is given its stage's values)."""
     outside_a_job = {JOB_DEPLOY_MODE: contract.MODE_DEPLOY}
     return {
-        k: outside_a_job.get(v, "") if v in _JOB_REFERENCES else v for k, v in parameters.items()
+        k: ""
+        if k in contract.STAGE_PARAMETERS
+        else (outside_a_job.get(v, "") if v in _JOB_REFERENCES else v)
+        for k, v in parameters.items()
     }

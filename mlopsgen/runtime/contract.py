@@ -60,6 +60,23 @@ DEPLOY_MODE = "deploy_mode"
 GATE_METRICS = "gate_metrics"
 # The MLflow experiment, in the stage's own workspace, that keeps each gate's full results.
 GATE_EXPERIMENT = "gate_experiment"
+# The parameters whose value is a stage's own (its name, gates, endpoint, tables, folder):
+# the notebooks, shared by every stage's job, give them no default, so a notebook run by hand
+# is told to name its stage instead of quietly acting on the first one (issue 14).
+STAGE_PARAMETERS = frozenset(
+    {
+        STAGE,
+        GATES,
+        FINAL_STAGE,
+        ENDPOINT,
+        ENDPOINT_URL,
+        SCALE_TO_ZERO,
+        REQUEST_FILE,
+        INPUT_TABLE,
+        OUTPUT_TABLE,
+        GATE_EXPERIMENT,
+    }
+)
 MODE_DEPLOY = "deploy"
 MODE_ROLLBACK = "rollback"
 DEPLOY_MODES = (MODE_DEPLOY, MODE_ROLLBACK)

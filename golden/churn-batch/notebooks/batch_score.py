@@ -15,9 +15,9 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.growth.churn',
         'registry': 'unity-catalog',
-        'stage': 'dev',
-        'input_table': 'main.growth.active_customers',
-        'output_table': 'main.growth.churn_scores_dev',
+        'stage': '',
+        'input_table': '',
+        'output_table': '',
         'table_format': 'delta',
     },
     dbutils=globals().get("dbutils"),

@@ -15,11 +15,11 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.growth.churn',
         'registry': 'unity-catalog',
-        'stage': 'dev',
+        'stage': '',
         'model_version': '',
-        'gates': '[{"max":0.99,"metric":"f1","min":0.6}]',
+        'gates': '',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/churn-batch/gate_results',
+        'gate_experiment': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -15,9 +15,9 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.growth.churn',
         'registry': 'unity-catalog',
-        'stage': 'dev',
+        'stage': '',
         'model_version': '',
-        'final_stage': 'false',
+        'final_stage': '',
         'deploy_mode': 'deploy',
         'target': 'batch',
         'endpoint': '',

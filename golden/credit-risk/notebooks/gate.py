@@ -15,11 +15,11 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'credit_risk',
         'registry': 'workspace',
-        'stage': 'staging',
+        'stage': '',
         'model_version': '',
-        'gates': '[{"metric":"roc_auc","min":0.7}]',
+        'gates': '',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/credit-risk/gate_results',
+        'gate_experiment': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -15,11 +15,11 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.default.minimal',
         'registry': 'unity-catalog',
-        'stage': 'prod',
+        'stage': '',
         'model_version': '',
-        'gates': '[]',
+        'gates': '',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/minimal/gate_results',
+        'gate_experiment': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -15,9 +15,9 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.default.minimal',
         'registry': 'unity-catalog',
-        'stage': 'prod',
+        'stage': '',
         'model_version': '',
-        'final_stage': 'true',
+        'final_stage': '',
         'deploy_mode': 'deploy',
         'target': '',
         'endpoint': '',

@@ -15,11 +15,11 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.ml.wine_quality',
         'registry': 'unity-catalog',
-        'stage': 'staging',
+        'stage': '',
         'model_version': '',
-        'gates': '[{"metric":"r2","min":0.35},{"max":0.75,"metric":"rmse"}]',
+        'gates': '',
         'deploy_mode': 'deploy',
-        'gate_experiment': '/Users/${workspace.current_user.userName}/mlopsgen/wine-quality/gate_results',
+        'gate_experiment': '',
     },
     dbutils=globals().get("dbutils"),
 )

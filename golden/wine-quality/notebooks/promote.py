@@ -15,12 +15,12 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.ml.wine_quality',
         'registry': 'unity-catalog',
-        'stage': 'staging',
+        'stage': '',
         'model_version': '',
-        'final_stage': 'false',
+        'final_stage': '',
         'deploy_mode': 'deploy',
         'target': 'databricks-serving',
-        'endpoint': 'wine-quality-staging',
+        'endpoint': '',
     },
     dbutils=globals().get("dbutils"),
 )

@@ -15,12 +15,12 @@ params = mlopsgen_runtime.read_params(
     {
         'model_name': 'main.ml.wine_quality',
         'registry': 'unity-catalog',
-        'stage': 'staging',
+        'stage': '',
         'model_version': '',
         'target': 'databricks-serving',
-        'endpoint': 'wine-quality-staging',
-        'endpoint_url': 'https://adb-1111111111111111.11.azuredatabricks.net/serving-endpoints/wine-quality-staging/invocations',
-        'request_file': '/Workspace/Users/${workspace.current_user.userName}/mlopsgen/wine-quality/tests/sample_request.json',
+        'endpoint': '',
+        'endpoint_url': '',
+        'request_file': '',
     },
     dbutils=globals().get("dbutils"),
 )
