@@ -45,6 +45,14 @@ class OutputFormat(str, Enum):
     sarif = "sarif"  # SARIF 2.1.0
 
 
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Problems only: no summary (validate), plan (render) or diff (check)."
+    ),
+]
+
+
 def _specs(paths: list[Path] | None) -> list[Path]:
     """The spec files given (a folder means its model.yaml); none: ./model.yaml."""
     given = list(paths) if paths else [Path(".")]
@@ -108,11 +116,12 @@ def validate(
             help="text; json for editors; azure, github or sarif for CI annotations.",
         ),
     ] = OutputFormat.text,
+    quiet: Quiet = False,
 ) -> None:
     """Check specs and report every problem with file:line:col."""
     from mlopsgen.commands.files import run_validate
 
-    _guard(lambda: run_validate(_specs(specs), output_format.value))
+    _guard(lambda: run_validate(_specs(specs), output_format.value, quiet=quiet))
 
 
 @app.command()
@@ -133,11 +142,12 @@ def render(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite generated files that were edited by hand.")
     ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write the pipeline, job definitions and notebooks next to each spec."""
     from mlopsgen.commands.files import run_render
 
-    _guard(lambda: run_render(_specs(specs), out, force))
+    _guard(lambda: run_render(_specs(specs), out, force, quiet=quiet))
 
 
 class CheckFormat(str, Enum):
@@ -157,11 +167,12 @@ def check(
         Path | None,
         typer.Option("--out", help="Compare with what render --out wrote: <out>/<name>/."),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never writes."""
     from mlopsgen.commands.files import run_check
 
-    _guard(lambda: run_check(_specs(specs), output_format.value, out))
+    _guard(lambda: run_check(_specs(specs), output_format.value, out, quiet=quiet))
 
 
 @app.command()

@@ -22,7 +22,7 @@ def require_files(specs: list[Path]) -> None:
         raise UsageError(f"no such spec file: {', '.join(missing)}")
 
 
-def run_validate(specs: list[Path], output_format: str) -> ExitCode:
+def run_validate(specs: list[Path], output_format: str, *, quiet: bool = False) -> ExitCode:
     """Validate every spec; all diagnostics on stdout, a one-line summary on stderr."""
     from mlopsgen import report
     from mlopsgen.spec.compile import compile_spec, duplicate_names
@@ -35,7 +35,8 @@ def run_validate(specs: list[Path], output_format: str) -> ExitCode:
         console.out(report.as_sarif(diagnostics, __version__))
     else:
         _print_diagnostics(diagnostics, output_format)
-    console.err(report.summary(diagnostics, len(specs)) + "\n")
+    if not quiet:
+        console.err(report.summary(diagnostics, len(specs)) + "\n")
     failed = any(d.severity == "error" for d in diagnostics)
     return ExitCode.INVALID if failed else ExitCode.OK
 
@@ -84,7 +85,9 @@ def output_root(spec_path: Path, spec: Spec, out: Path | None) -> Path:
     return spec_path.parent if out is None else out / spec.name
 
 
-def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
+def run_render(
+    specs: list[Path], out: Path | None, force: bool, *, quiet: bool = False
+) -> ExitCode:
     """Render each spec into its folder (or --out), printing the plan; refuse conflicts."""
     from mlopsgen import report, writer
     from mlopsgen.render import render_spec
@@ -102,9 +105,11 @@ def run_render(specs: list[Path], out: Path | None, force: bool) -> ExitCode:
             console.err(report.render_refusal(plan))
             code = ExitCode.INVALID
             continue
-        console.out(report.render_plan_lines(plan))
+        if not quiet:
+            console.out(report.render_plan_lines(plan))
         writer.apply(plan)
-        console.err(report.render_summary(plan))
+        if not quiet:
+            console.err(report.render_summary(plan))
     return code
 
 
@@ -124,7 +129,13 @@ def _inputs_under(root: Path, spec_path: Path, spec: Spec) -> set[str]:
     return inside
 
 
-def run_check(specs: list[Path], output_format: str = "text", out: Path | None = None) -> ExitCode:
+def run_check(
+    specs: list[Path],
+    output_format: str = "text",
+    out: Path | None = None,
+    *,
+    quiet: bool = False,
+) -> ExitCode:
     """Compare what render would write with what is on disk; never writes. `output_format`
     is the diagnostics' (text, azure, github); the diffs are always text."""
     from mlopsgen import report, writer
@@ -139,7 +150,7 @@ def run_check(specs: list[Path], output_format: str = "text", out: Path | None =
         root = output_root(path, spec, out)
         plan = writer.plan(root, writer.generated_tree(spec, files), force=True)
         pending = plan.pending()
-        for change in pending:
+        for change in [] if quiet else pending:  # quiet: the one-line verdict alone
             console.out(report.diff(plan, change))
         if pending:
             code = ExitCode.INVALID

@@ -175,3 +175,15 @@ def test_a_tampered_manifest_cannot_make_render_delete_the_spec(repo: Path, forc
     assert (folder / "model.yaml").read_bytes() == spec_bytes
     assert (folder / "notebooks/train.py").is_file()
     assert not any(line.startswith("delete") for line in out.splitlines())
+
+
+def test_quiet_prints_problems_only(repo: Path) -> None:
+    """Issue 14: -q for scripts: nothing when all is well, the problem when not."""
+    spec = "specs/minimal/model.yaml"
+    assert cli("render", "-q", spec) == (0, "")
+    assert cli("check", "-q", spec) == (0, "")
+    assert cli("validate", "-q", spec) == (0, "")
+    (repo / "specs/minimal/notebooks/gate.py").unlink()  # missing: render brings it back
+    code, out = cli("check", "-q", spec)
+    assert code == 1
+    assert out == f"{spec}: 1 generated file(s) out of date; run: mlopsgen render {spec}\n"
