@@ -107,6 +107,39 @@ def _root(
 
 
 @app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The new model's folder.")] = Path("."),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="An answer as key=value (repeatable), e.g. workspace=https://..."
+        ),
+    ] = None,
+    answers: Annotated[
+        Path | None, typer.Option("--answers", help="A YAML file of answers (the --set keys).")
+    ] = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Ask nothing: answers and defaults only.")
+    ] = False,
+) -> None:
+    """Start a model: write model.yaml, a training notebook, a smoke-test request and a test,
+    then validate and render. Asks for what it needs unless --no-input."""
+    from mlopsgen.commands.init import parse_sets, read_answers, run_init
+
+    def ask(key: str, help_text: str, fallback: str | None) -> str:
+        typer.echo(f"{key}: {help_text}")
+        return str(typer.prompt(key, default=fallback))
+
+    _guard(
+        lambda: run_init(
+            folder,
+            {**read_answers(answers), **parse_sets(list(set_ or []))},
+            None if no_input else ask,
+        )
+    )
+
+
+@app.command()
 def validate(
     specs: SpecArgs = None,
     output_format: Annotated[

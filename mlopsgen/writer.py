@@ -338,3 +338,14 @@ def _delete(root: Path, path: Path) -> None:
         except OSError:
             break
         parent = parent.parent
+
+
+def create_new(root: Path, artifacts: Iterable[Artifact]) -> None:
+    """Write files that must not exist yet (`mlopsgen init`): any that does stops everything
+    before a byte is written; each is written atomically."""
+    items = [(_target(root, a.path), a.text.encode("utf-8")) for a in artifacts]
+    present = [str(path) for path, _ in items if path.exists()]
+    if present:
+        raise MlopsgenError(f"{present[0]} exists already: init writes only new files")
+    for path, data in items:
+        write_atomic(path, data)  # it creates the folders

@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "runtime": set(),  # ships to the cluster alone: the standard library only
     "timeouts": {"model", "runtime"},  # one formula for job timeouts: render and validate
     "governance": {"model"},  # the checks a spec asks of Azure DevOps (pure)
+    "scaffold": _BASE | {"render", "spec"},  # what init writes (pure)
     "spec": _BASE | {"model", "runtime", "azure_devops", "timeouts"},  # compile builds the model
     "model": _BASE | {"spec"},  # defaults come from the schema
     "render": _BASE | {"model", "runtime", "spec", "timeouts"},
@@ -39,7 +40,17 @@ ALLOWED: dict[str, set[str]] = {
     # registry URIs) and its promote, which runs on the agent after the traffic moved
     "azureml": _BASE | {"model", "render", "runtime"},
     "commands": _BASE
-    | {"spec", "model", "render", "writer", "databricks", "azureml", "report", "governance"},
+    | {
+        "spec",
+        "model",
+        "render",
+        "writer",
+        "databricks",
+        "azureml",
+        "report",
+        "governance",
+        "scaffold",
+    },
     "cli": _BASE | {"commands"},
 }
 # Where output to the terminal may be written (the runtime prints into notebook output). In
