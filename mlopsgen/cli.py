@@ -222,6 +222,33 @@ def environments(
     _guard(lambda: run_environments(_specs(specs), output_format.value))
 
 
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def plan(
+    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
+    stage: Annotated[str, typer.Option("--stage", help="The stage whose workspace to compare.")],
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", help="text, json or markdown.")
+    ] = PlanFormat.text,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."
+        ),
+    ] = None,
+) -> None:
+    """Show what deploy would change, field by field; changes nothing. Exit 0: no change,
+    2: changes, 1: errors."""
+    from mlopsgen.commands.workspace import run_plan
+
+    _guard(lambda: run_plan(_specs([spec])[0], stage, host=host, output_format=output_format.value))
+
+
 @app.command()
 def deploy(
     spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],

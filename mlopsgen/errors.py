@@ -11,6 +11,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     INVALID = 1  # invalid spec, stale generated files, failed run, refused overwrite
     USAGE = 2  # bad command line, missing file given on the command line
+    CHANGES = 2  # `plan` only: deploy would change something (terraform's detailed exit code)
     INTERNAL = 3  # a bug in mlopsgen: never caused by user input
 
 

@@ -144,6 +144,10 @@ def deploy_plan(plan: DeployPlan, identity_tag: str) -> str:
     for change in plan.changes:
         suffix = f" (job {change.job_id})" if change.job_id is not None else ""
         lines.append(f"  {change.action:<10} {change.kind:<9} {change.target}{suffix}")
+        lines.extend(
+            f"      {f.path}: {_value(f.current)} -> {_value(f.desired)}"
+            for f in change.field_changes()
+        )
     for job in plan.left_alone:
         identity = f"{identity_tag} {job.identity}" if job.identity else f"no {identity_tag} tag"
         lines.append(
@@ -152,6 +156,63 @@ def deploy_plan(plan: DeployPlan, identity_tag: str) -> str:
         )
     lines.append(deploy_summary(plan, done=False))
     return "".join(f"{line}\n" for line in lines)
+
+
+def _value(value: object, limit: int = 120) -> str:
+    """A field's value on one line: JSON, clipped; `(none)` when absent."""
+    if value is None:
+        return "(none)"
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plan_json(stage: str, host: str, plan: DeployPlan) -> str:
+    """`mlopsgen plan --format json`: every change, with an update's fields."""
+    return (
+        json.dumps(
+            {
+                "stage": stage,
+                "host": host,
+                "changes": [
+                    {
+                        "action": c.action,
+                        "kind": c.kind,
+                        "target": c.target,
+                        "job_id": c.job_id,
+                        "fields": [
+                            {"path": f.path, "current": f.current, "desired": f.desired}
+                            for f in c.field_changes()
+                        ],
+                    }
+                    for c in plan.changes
+                    if c.action != "unchanged"
+                ],
+                "unchanged": sum(1 for c in plan.changes if c.action == "unchanged"),
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
+
+
+def plan_markdown(stage: str, host: str, plan: DeployPlan) -> str:
+    """`mlopsgen plan --format markdown`: for a pull-request comment or a run summary."""
+    lines = [f"### mlopsgen plan: stage `{stage}` ({host})", ""]
+    pending = [c for c in plan.changes if c.action != "unchanged"]
+    if not pending:
+        return "\n".join([*lines, "No changes.", ""])
+    lines += ["| action | kind | what |", "| --- | --- | --- |"]
+    lines += [f"| {c.action} | {c.kind} | `{c.target}` |" for c in pending]
+    for change in pending:
+        fields = change.field_changes()
+        if fields:
+            lines += ["", f"**{change.target}**", ""]
+            lines += [
+                f"- `{f.path}`: `{_value(f.current)}` → `{_value(f.desired)}`" for f in fields
+            ]
+    lines += ["", deploy_summary(plan, done=False), ""]
+    return "\n".join(lines)
 
 
 def deploy_summary(plan: DeployPlan, *, done: bool) -> str:

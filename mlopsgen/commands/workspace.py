@@ -100,3 +100,25 @@ def run_job(
         version = run.handed_over_version(client, url, finished)
         console.logging_command(report.output_variable(MODEL_VERSION_OUTPUT, version))
     return ExitCode.OK
+
+
+def run_plan(spec: Path, stage: str, *, host: str | None, output_format: str) -> ExitCode:
+    """What deploy would change, field by field; exit 0 when nothing, 2 when something
+    (as `terraform plan -detailed-exitcode`), 1 on errors. Read-only."""
+    from mlopsgen import report
+    from mlopsgen.databricks.deploy import prepare
+    from mlopsgen.layout import IDENTITY_TAG
+
+    prepared = prepare(load_target(spec, stage), host)
+    plan = prepared.plan
+    if output_format == "json":
+        console.out(report.plan_json(stage, prepared.host, plan))
+    elif output_format == "markdown":
+        console.out(report.plan_markdown(stage, prepared.host, plan))
+    else:
+        folder = prepared.target.stage.workspace_folder
+        console.out(report.deploy_header(stage, prepared.host, folder))
+        console.out(report.deploy_plan(plan, IDENTITY_TAG))
+    if plan.conflicts:
+        raise MlopsgenError(plan.conflicts[0])
+    return ExitCode.CHANGES if plan.pending else ExitCode.OK

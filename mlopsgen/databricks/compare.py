@@ -16,6 +16,7 @@ maps of user values (base_parameters, tags, spark_conf, ...) are compared whole.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mlopsgen.render.job_fields import CHILD_KIND, KEYED_LISTS, MANAGED
@@ -108,3 +109,82 @@ def _same_list(desired: Sequence[Any], current: Sequence[Any], kind: str) -> boo
     return all(
         d.get(item_key) in by_key and _same(d, by_key[d.get(item_key)], kind) for d in desired
     )
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One managed field that differs: where, what the workspace has, what the spec wants
+    (None: absent on that side)."""
+
+    path: str
+    current: Any
+    desired: Any
+
+
+def differences(desired: Mapping[str, Any], current: Mapping[str, Any]) -> list[FieldChange]:
+    """Field by field what `settings_match` finds different (`mlopsgen plan`), by the same
+    rules: service defaults and fields nobody manages are not changes."""
+    found: list[FieldChange] = []
+    _diff_object(desired, current, "job", "", found)
+    return found
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _diff(desired: Any, current: Any, kind: str, path: str, found: list[FieldChange]) -> None:
+    if _same(desired, current, kind):
+        return
+    if isinstance(desired, Mapping) and isinstance(current, Mapping) and kind in MANAGED:
+        _diff_object(desired, current, kind, path, found)
+    elif isinstance(desired, Mapping) and isinstance(current, Mapping):
+        # a map of user values (base_parameters, tags): key by key, compared whole
+        for key in sorted(desired.keys() | current.keys()):
+            where = _join(path, key)
+            if key not in current or key not in desired:
+                found.append(FieldChange(where, current.get(key), desired.get(key)))
+            else:
+                _diff(desired[key], current[key], "", where, found)
+    elif isinstance(desired, list) and isinstance(current, list) and kind in KEYED_LISTS:
+        _diff_list(desired, current, kind, path, found)
+    else:
+        found.append(FieldChange(path, current, desired))
+
+
+def _diff_object(
+    desired: Mapping[str, Any],
+    current: Mapping[str, Any],
+    kind: str,
+    path: str,
+    found: list[FieldChange],
+) -> None:
+    managed = MANAGED.get(kind, frozenset())
+    for key in sorted((managed & current.keys()) - desired.keys()):
+        if not _is_default(kind, key, current[key]):
+            found.append(FieldChange(_join(path, key), current[key], None))
+    for key in sorted(desired):
+        where = _join(path, key)
+        if key not in current:
+            found.append(FieldChange(where, None, desired[key]))
+        else:
+            _diff(desired[key], current[key], CHILD_KIND.get((kind, key), ""), where, found)
+
+
+def _diff_list(
+    desired: Sequence[Any], current: Sequence[Any], kind: str, path: str, found: list[FieldChange]
+) -> None:
+    item_key = KEYED_LISTS[kind]
+    if not all(isinstance(x, Mapping) for x in [*desired, *current]):
+        found.append(FieldChange(path, current, desired))
+        return
+    now = {c.get(item_key): c for c in current}
+    wanted = {d.get(item_key): d for d in desired}
+    for name in sorted(set(now) | set(wanted), key=str):
+        where = f"{path}[{name}]"
+        if name not in now:
+            found.append(FieldChange(where, None, wanted[name]))
+        elif name not in wanted:
+            found.append(FieldChange(where, now[name], None))
+        else:
+            _diff(wanted[name], now[name], kind, where, found)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlopsgen.databricks import permissions
-from mlopsgen.databricks.compare import settings_match
+from mlopsgen.databricks.compare import FieldChange, differences, settings_match
 from mlopsgen.databricks.desired import Desired, Upload
 from mlopsgen.layout import IDENTITY_TAG
 from mlopsgen.render.artifacts import JobFile
@@ -51,6 +51,24 @@ class Change:
     job_id: int | None = None
     upload: Upload | None = None
     job: JobFile | None = None
+    remote: RemoteJob | None = None  # an update's job as the workspace has it
+
+    def field_changes(self) -> list[FieldChange]:
+        """An update's differences, field by field (settings, then permissions)."""
+        if self.action != "update" or self.job is None or self.remote is None:
+            return []
+        found = differences(job_settings_only(self.job.settings), self.remote.settings)
+        granted = self.remote.permissions
+        if granted is not None:
+            now, wanted = permissions.managed(granted), permissions.desired(self.job)
+            found.extend(
+                FieldChange(f"permissions[{level} {field}={name}]", old, new)
+                for (level, field, name), old, new in sorted(
+                    [(e, e[0], None) for e in now - wanted]
+                    + [(e, None, e[0]) for e in wanted - now]
+                )
+            )
+        return found
 
 
 @dataclass(frozen=True)
@@ -80,7 +98,7 @@ def make_plan(desired: Desired, current: Current, *, repair_duplicates: bool = F
         elif ours:
             keep, *extra = ours
             action: Action = "unchanged" if _up_to_date(job, keep) else "update"
-            changes.append(Change("job", job.name, action, keep.job_id, job=job))
+            changes.append(Change("job", job.name, action, keep.job_id, job=job, remote=keep))
             changes.extend(Change("job", job.name, "delete", r.job_id) for r in extra)
         else:
             changes.append(Change("job", job.name, "create", job=job))
