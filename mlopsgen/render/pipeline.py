@@ -334,4 +334,5 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
                 "deploy_mode": layout.DEPLOY_MODE_PARAMETER,
             },
         },
+        origin.layers,
     )
