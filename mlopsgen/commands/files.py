@@ -107,6 +107,7 @@ def run_check(specs: list[Path]) -> ExitCode:
         plan = writer.plan(
             path.parent, writer.generated_tree(spec, render_spec(spec).files()), force=True
         )
+        _explain_packs(path, spec)
         pending = plan.pending()
         for change in pending:
             console.out(report.diff(plan, change))
@@ -117,6 +118,25 @@ def run_check(specs: list[Path]) -> ExitCode:
                 f"run: mlopsgen render {path}\n"
             )
     return code
+
+
+def _explain_packs(path: Path, spec: Spec) -> None:
+    """One line when the template packs differ from those the files were rendered with
+    (issue 13): the diffs that follow are then the packs' doing."""
+    from mlopsgen import writer
+
+    recorded = writer.recorded_packs(path.parent)
+    current = writer.pack_versions(spec)
+    if recorded == current:
+        return
+
+    def shown(packs: dict[str, str]) -> str:
+        return ", ".join(f"{n} {v}".strip() for n, v in packs.items()) or "none"
+
+    console.err(
+        f"{path}: template packs differ from the last render: recorded {shown(recorded)}, "
+        f"installed {shown(current)}; run: mlopsgen render {path}\n"
+    )
 
 
 def run_environments(specs: list[Path], output_format: str) -> ExitCode:

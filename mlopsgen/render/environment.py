@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+import traceback
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -27,6 +28,7 @@ import jinja2
 import jinja2.sandbox
 
 from mlopsgen import layout
+from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Layer
 from mlopsgen.render.quoting import comment_text, json_value, py_str, yaml_str
 from mlopsgen.resources import templates_dir
@@ -112,7 +114,22 @@ def template(name: str, layers: tuple[Layer, ...] = ()) -> jinja2.Template:
 
 
 def render_template(name: str, context: dict[str, Any], layers: tuple[Layer, ...] = ()) -> str:
-    return template(name, layers).render(context)
+    if not layers:
+        return template(name).render(context)
+    try:
+        return template(name, layers).render(context)
+    except jinja2.TemplateError as exc:  # a pack's template: the pack's problem, one line
+        raise MlopsgenError(f"{_failing_line(exc)}: {type(exc).__name__}: {exc}") from exc
+
+
+def _failing_line(exc: BaseException) -> str:
+    """file:line of the innermost template frame (Jinja maps its frames to template lines)."""
+    where = "a template"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith(".j2"):
+            where = f"{frame.filename}:{frame.lineno}"
+    filename, lineno = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+    return f"{filename}:{lineno}" if filename and lineno else where
 
 
 def template_origins(layers: tuple[Layer, ...]) -> dict[str, str]:
@@ -130,6 +147,8 @@ def template_set_hash(layers: tuple[Layer, ...]) -> str:
     """sha256 over every template of the effective set (names, layers and sources, in name
     order, each layer's own source too), so that any change to any layer changes it."""
     digest = hashlib.sha256()
+    for layer in layers:  # the order decides which template wins
+        digest.update(f"{layer.name} {layer.version}".encode() + b"\0")
     env = environment()
     assert env.loader is not None
     sources = [
