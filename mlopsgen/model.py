@@ -35,6 +35,9 @@ class Layer:
     name: str  # the pack's name, or "overrides" for the repository's own folder
     version: str  # the pack's version ("" for the repository's folder)
     templates: str | None  # absolute path of its templates folder; None when it has none
+    # an installed pack's pin as the project configuration gives it (name and versions
+    # only), which the pipeline installs beside mlopsgen; None for a folder in the repository
+    requirement: str | None = None
 
 
 @dataclass(frozen=True)

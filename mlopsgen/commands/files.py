@@ -139,6 +139,27 @@ def _explain_packs(path: Path, spec: Spec) -> None:
     )
 
 
+def run_layers(specs: list[Path]) -> ExitCode:
+    """Show, per spec, the layer each template comes from and the defaults packs supply."""
+    from mlopsgen import report
+    from mlopsgen.render.environment import template_origins
+    from mlopsgen.spec.compile import compile_spec
+
+    require_files(specs)
+    code = ExitCode.OK
+    for path in specs:
+        result = compile_spec(path)
+        console.err(report.as_text(result.diagnostics))
+        if result.spec is None:
+            code = ExitCode.INVALID
+            continue
+        layers = result.spec.origin.layers
+        packs = [(layer.name, layer.version) for layer in layers]
+        templates = template_origins(layers)
+        console.out(report.layers(str(path), packs, templates, result.defaults_from))
+    return code
+
+
 def run_environments(specs: list[Path], output_format: str) -> ExitCode:
     """Print, per stage, the Azure DevOps checks to configure (approvals, branch control,
     exclusive lock) on its environment or resources. An invalid spec prints its diagnostics."""

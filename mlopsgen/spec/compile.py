@@ -35,6 +35,8 @@ class CompileResult:
     spec: Spec | None  # None when any error diagnostic exists
     diagnostics: tuple[Diagnostic, ...]
     text: str
+    # (spec path, pack) of every value only a pack's defaults supply (`mlopsgen layers`)
+    defaults_from: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -143,7 +145,14 @@ def compile_text(
         if late:
             diagnostics = tuple(sorted((*diagnostics, *late), key=Diagnostic.sort_key))
             spec = None if any(d.severity == "error" for d in late) else spec
-    return CompileResult(path=path, spec=spec, diagnostics=diagnostics, text=text)
+    supplied = tuple(
+        sorted(
+            (readable_path(leaf, data), owner[0])
+            for path, owner in from_packs.items()
+            for leaf in org_defaults.leaves(data, path)
+        )
+    )
+    return CompileResult(path, spec, diagnostics, text, defaults_from=supplied)
 
 
 def _origin_problems(origin: Origin) -> Iterator[Finding]:

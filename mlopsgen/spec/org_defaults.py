@@ -43,6 +43,17 @@ def merge(
     return merged, origins
 
 
+def leaves(data: Any, path: DataPath) -> list[DataPath]:
+    """The paths of the values under `path` in `data` that are not mappings (`path` itself
+    when it is one)."""
+    node = data
+    for step in path:
+        node = node[step]
+    if not isinstance(node, dict) or not node:
+        return [path]
+    return [leaf for key in node for leaf in leaves(data, (*path, key))]
+
+
 def _merge(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     result = dict(under)
     for key, value in over.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -59,3 +60,16 @@ def pack(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     return folder
+
+
+def install(site: Path, name: str = "acme_pack", version: str = "1.0.0", **kwargs: Any) -> Path:
+    """An installed pack in `site` (put it on sys.path): the package folder, its dist-info
+    and the entry point; importing the package raises, so discovery must not import it."""
+    package = pack(site, name, version=version, **kwargs)
+    (package / "__init__.py").write_text("raise RuntimeError('pack code ran')\n")
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    dist = name.replace("_", "-")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[mlopsgen.packs]\n{dist} = {name}\n")
+    return package

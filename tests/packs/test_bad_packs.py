@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from packs.support import cli, pack, project
+from packs.support import cli, install, pack, project
 
 PIPELINE = "pipelines/azure-pipelines.yml.j2"
 EXTENDS = '{% extends "builtin:pipelines/azure-pipelines.yml.j2" %}\n'
@@ -52,23 +52,20 @@ def test_a_pack_made_for_another_mlopsgen(tmp_path: Path) -> None:
 def test_an_installed_pack_of_another_version_than_pinned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = tmp_path / "site"
-    package = pack(site, "acme_pack", version="1.1.0")
-    # importing the package would fail: discovery must only find its folder
-    (package / "__init__.py").write_text("raise RuntimeError('pack code ran')\n")
-    info = site / "acme_pack-1.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-pack\nVersion: 1.1.0\n")
-    (info / "entry_points.txt").write_text("[mlopsgen.packs]\nacme-pack = acme_pack\n")
-    monkeypatch.syspath_prepend(str(site))
+    package = install(tmp_path / "site", version="1.1.0")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
     spec = project(tmp_path / "repo", "acme-pack==1.0.0")
     line = _one_error(spec)
     assert line.startswith(f"{package / 'mlopsgen-pack.toml'}:2:1: error[E402]: pack acme_pack")
-    assert "pins acme_pack==1.0.0" in line
-    (tmp_path / "repo" / "pyproject.toml").write_text(
-        '[tool.mlopsgen]\npacks = ["acme-pack==1.1.*"]\n'
-    )
+    assert "pins acme_pack==1.0.0: pip install 'acme-pack==1.0.0'" in line
+    config = tmp_path / "repo" / "pyproject.toml"
+    config.write_text('[tool.mlopsgen]\npacks = ["acme-pack==1.1.*"]\n')
     assert cli("validate", str(spec))[0] == 0
+
+
+def test_a_pack_pinned_with_a_url(tmp_path: Path) -> None:
+    spec = project(tmp_path, "acme @ https://example.com/acme.whl")
+    assert "error[E400]: pack 'acme @ https://example.com/acme.whl': pin a pack" in _one_error(spec)
 
 
 def test_a_block_the_template_does_not_have(tmp_path: Path) -> None:

@@ -87,3 +87,16 @@ def test_two_renders_under_other_hash_seeds_and_time_zones_are_identical(tmp_pat
             {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
         )
     assert trees[0] == trees[1]
+
+
+def test_layers_shows_where_each_template_and_default_comes_from(tmp_path: Path) -> None:
+    spec = _contoso_repo(tmp_path)
+    code, out = cli_stdout("layers", str(spec))
+    assert code == 0, out
+    assert out.splitlines()[:2] == [
+        f"{spec}:",
+        "  layers: builtin, contoso 1.0.0 (most specific last)",
+    ]
+    assert "  template pipelines/azure-pipelines.yml.j2: contoso\n" in out
+    assert "  template pipelines/_macros.j2: builtin\n" in out
+    assert out.endswith("  default pipeline.pool.name: contoso\n")
