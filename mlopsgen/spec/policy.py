@@ -113,6 +113,8 @@ def _rule(read: TomlFile, pack: str, index: int, item: dict[str, Any]) -> Rule |
 
 def evaluate(rules: tuple[Rule, ...], data: Mapping[str, Any]) -> Iterator[Finding]:
     """One finding per rule and place the rule does not hold at."""
+    if not isinstance(data, Mapping):
+        return  # not a spec at all: the schema says so
     for rule in rules:
         for base in _bases(rule.where, data):
             if not any(_holds(rule, _get(data, (*base, *path))) for path in rule.paths):

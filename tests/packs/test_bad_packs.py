@@ -144,3 +144,16 @@ def test_the_spec_wins_over_a_default(tmp_path: Path) -> None:
     text = spec.read_text("utf-8").replace("name: minimal\n", "name: minimal\nowners: [a@b.co]\n")
     spec.write_text(text)
     assert cli("validate", str(spec))[0] == 0
+
+
+@pytest.mark.parametrize("text", ["- a list\n", "apiVersion: mlopsgen/v1\nstages: 3\n", ""])
+def test_policies_and_defaults_meet_specs_that_are_not_specs(tmp_path: Path, text: str) -> None:
+    policy = (
+        '[[rule]]\ncode = "P001"\nseverity = "error"\nmessage = "m"\nwhere = "every_stage"\n'
+        'path = "approval"\ncheck = "required"\n'
+    )
+    pack(tmp_path, defaults='\n[defaults]\nowners = ["a@b.co"]\n', policy=policy)
+    spec = project(tmp_path, "./acme")
+    spec.write_text(text)
+    code, out = cli("validate", str(spec))
+    assert code == 1 and "Traceback" not in out, out

@@ -34,6 +34,14 @@ def test_the_example_pack_renders_checks_and_is_recorded(tmp_path: Path) -> None
     )
     assert scan in pipeline  # block deploy_steps_before, inside the deployment job
     assert '          name: "contoso-linux"\n' in pipeline  # the pack's default pool
+    gate = (spec.parent / "notebooks" / "gate.py").read_text("utf-8")
+    prelude = (
+        "# Outside Databricks: python gate.py --help\n\n# COMMAND ----------\n\n"
+        'print("Contoso ML platform: task", \'gate\', "- support: #ml-platform")\n\n'
+        "# COMMAND ----------\n\nimport mlopsgen_runtime\n"
+    )
+    assert prelude in gate  # block prelude of notebooks/task.py.j2
+    compile(gate, "gate.py", "exec")
     manifest = json.loads((spec.parent / ".mlopsgen/manifest.json").read_text("utf-8"))
     assert manifest["packs"] == {"contoso": "1.0.0"}
     assert len(manifest["templates"]) == 64
@@ -99,4 +107,5 @@ def test_layers_shows_where_each_template_and_default_comes_from(tmp_path: Path)
     ]
     assert "  template pipelines/azure-pipelines.yml.j2: contoso\n" in out
     assert "  template pipelines/_macros.j2: builtin\n" in out
+    assert "  template notebooks/task.py.j2: contoso\n" in out
     assert out.endswith("  default pipeline.pool.name: contoso\n")

@@ -16,6 +16,8 @@ PIPELINE_BLOCKS = {
     "deploy_steps_after",
 }
 
+NOTEBOOK_BLOCKS = {"prelude"}
+
 
 def _blocks(name: str) -> set[str]:
     env = environment()
@@ -26,6 +28,10 @@ def _blocks(name: str) -> set[str]:
 
 def test_the_pipeline_template_has_the_documented_blocks() -> None:
     assert _blocks("pipelines/azure-pipelines.yml.j2") == PIPELINE_BLOCKS
+
+
+def test_the_notebook_template_has_the_documented_blocks() -> None:
+    assert _blocks("notebooks/task.py.j2") == NOTEBOOK_BLOCKS
 
 
 def test_the_blocks_inside_the_stage_loop_are_scoped() -> None:
