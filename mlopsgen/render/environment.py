@@ -159,6 +159,7 @@ def template_set_hash(layers: tuple[Layer, ...]) -> str:
         for name in folder.list_templates():
             sources.append((layer.name, name, folder.get_source(env, name)[0]))
     for owner, name, text in sorted(sources):
-        for part in (owner, name, text):
+        # LF: the same set hashes alike in a checkout with CRLF line ends (git autocrlf)
+        for part in (owner, name, text.replace("\r\n", "\n")):
             digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
