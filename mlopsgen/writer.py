@@ -98,6 +98,22 @@ def recorded_packs(root: Path) -> dict[str, str]:
     return _manifest_section(root, None, "packs")
 
 
+def recorded_templates(root: Path) -> str | None:
+    """The template set hash the last render under `root` recorded, if any."""
+    raw = _read(_Paths(root).target(MANIFEST_FILE))
+    try:
+        value = json.loads(raw).get("templates") if raw is not None else None
+    except (ValueError, AttributeError):
+        return None  # read_manifest reports an invalid manifest
+    return value if isinstance(value, str) else None
+
+
+def templates_hash(spec: Spec) -> str | None:
+    """The hash the manifest records for `spec`'s template set (None without packs)."""
+    layers = spec.origin.layers
+    return template_set_hash(layers) if layers else None
+
+
 def _manifest_json(body: Mapping[str, object]) -> str:
     return json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 

@@ -128,6 +128,12 @@ def _explain_packs(path: Path, spec: Spec) -> None:
     recorded = writer.recorded_packs(path.parent)
     current = writer.pack_versions(spec)
     if recorded == current:
+        before = writer.recorded_templates(path.parent)
+        if before is not None and before != writer.templates_hash(spec):
+            console.err(
+                f"{path}: the template packs' templates changed since the last render "
+                f"(same versions); run: mlopsgen render {path}\n"
+            )
         return
 
     def shown(packs: dict[str, str]) -> str:

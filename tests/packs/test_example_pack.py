@@ -13,6 +13,8 @@ from pathlib import Path
 
 from packs.support import CONTOSO, REPO, cli, cli_stdout, project
 
+from mlopsgen.render import environment
+
 
 def _contoso_repo(root: Path) -> Path:
     """The pack's example project in a repository of its own, naming the pack by folder."""
@@ -109,3 +111,19 @@ def test_layers_shows_where_each_template_and_default_comes_from(tmp_path: Path)
     assert "  template pipelines/_macros.j2: builtin\n" in out
     assert "  template notebooks/task.py.j2: contoso\n" in out
     assert out.endswith("  default pipeline.pool.name: contoso\n")
+
+
+def test_check_explains_a_template_change_under_the_same_version(tmp_path: Path) -> None:
+    pack_copy = tmp_path / "packs" / "contoso"
+    shutil.copytree(CONTOSO, pack_copy, ignore=shutil.ignore_patterns("example"))
+    spec = project(tmp_path / "repo", str(pack_copy), spec=CONTOSO / "example")
+    assert cli("render", str(spec))[0] == 0
+    template = pack_copy / "templates" / "pipelines" / "azure-pipelines.yml.j2"
+    template.write_text(template.read_text("utf-8").replace("contoso-scan", "contoso-scan2"))
+    environment.template_set_hash.cache_clear()
+    environment.layered_environment.cache_clear()
+    environment.template.cache_clear()
+    code, out = cli("check", str(spec))
+    assert code == 1
+    assert f"{spec}: the template packs' templates changed since the last render" in out
+    assert "+                - script: contoso-scan2 --stage prod" in out
