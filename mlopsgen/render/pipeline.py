@@ -311,6 +311,42 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
     pr_check = spec.training.pr_check is not None
     pr_timeout = _timeout_minutes(job_files, "pr-check", first) if pr_check else 0
     install = _install(spec.pipeline.package, origin.layers)
+    text = _render(spec, job_files, install, first, pr_check, train_timeout, pr_timeout)
+    if origin.layers:
+        _check_pack_output(text)
+    return text
+
+
+def _check_pack_output(text: str) -> None:
+    """A pack's pipeline must still be YAML whose steps are mappings: a value spliced in
+    without `| yaml` (a name with ': ' or '#', a quote) breaks it here, at render, rather
+    than in Azure DevOps (issue 13). The built-in templates are checked by the golden tests
+    and Microsoft's schema."""
+    import yaml
+
+    try:
+        loaded = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise MlopsgenError(
+            f"the template packs render a pipeline that is not YAML{where}: quote every "
+            "value in a pack's template with | yaml (README, 'For the platform team')"
+        ) from exc
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("stages"), list):
+        raise MlopsgenError("the template packs render a pipeline without a list of stages")
+
+
+def _render(
+    spec: Spec,
+    job_files: Sequence[JobFile],
+    install: Install,
+    first: Stage,
+    pr_check: bool,
+    train_timeout: int,
+    pr_timeout: int,
+) -> str:
+    origin = spec.origin
     return render_template(
         "pipelines/azure-pipelines.yml.j2",
         {

@@ -18,6 +18,7 @@ Every problem is one diagnostic located in the file that has it (E400 to E409).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +47,8 @@ WRONG_VERSION = "E402"
 BAD_PACK = "E403"
 _PACK_KEYS = {"name", "version", "requires-mlopsgen", "description", "defaults"}
 _CONFIG_KEYS = {"packs", "overrides"}
+# A package-like name: it prefixes template names (`<pack>:<template>`), so never a ':'.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ def load_project(spec_path: Path) -> Project:
     read = _read_config(config, stat.st_mtime_ns, stat.st_size)
     if isinstance(read, Diagnostic):
         return Project(config, problems=(read,))
-    section = read.data.get("tool", {}).get("mlopsgen")
+    tool = read.data.get("tool")
+    section = tool.get("mlopsgen") if isinstance(tool, dict) else None
     if section is None:
         return Project(config)
     problems = list(_config_problems(read, section))
@@ -158,7 +162,7 @@ def _resolve(config: TomlFile, entry: str) -> tuple[Path, Requirement | None] | 
     """A pack's folder and the pin the configuration gives (None for a folder)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    where = config.mark("tool.mlopsgen", "packs")
+    where = config.find_text(f'"{entry}"') or config.mark("tool.mlopsgen", "packs")
     if entry.startswith((".", "/")):  # ./folder, ../folder or an absolute path
         folder = (config.path.parent / entry).resolve()
         if not (folder / PACK_FILE).is_file():
@@ -217,6 +221,9 @@ def _read_pack(folder: Path, pin: Requirement | None) -> Pack | Diagnostic:
         if not isinstance(data.get(key), str) or not data[key]:
             return read.error(BAD_PACK, f'{PACK_FILE} needs {key} = "..."', read.mark("", key))
     name, version = data["name"], data["version"]
+    if not _NAME.fullmatch(name):
+        msg = f"pack name {name!r}: letters, digits, '.', '_' and '-', a letter or digit first"
+        return read.error(BAD_PACK, msg, read.mark("", "name"))
     try:
         parsed = Version(version)
         requires = SpecifierSet(data["requires-mlopsgen"])

@@ -42,6 +42,14 @@ class TomlFile:
         """Where `key` is assigned in `table`, if it is (not as an inline table's key)."""
         return self._scan(table, key, 0)[0]
 
+    def find_text(self, needle: str) -> Location | None:
+        """The first place `needle` is written (e.g. a quoted list item), if it is."""
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            column = line.find(needle)
+            if column >= 0:
+                return Location(str(self.path), number, column + 1)
+        return None
+
     def _scan(self, table: str, key: str | None, index: int) -> tuple[Location | None, int | None]:
         current, seen, header = "", -1, None
         for number, line in enumerate(self.text.splitlines(), start=1):

@@ -27,7 +27,7 @@ def _one_error(spec: Path) -> str:
 def test_a_missing_pack_folder(tmp_path: Path) -> None:
     spec = project(tmp_path, "./packs/nowhere")
     assert _one_error(spec) == (
-        f"{tmp_path / 'pyproject.toml'}:2:1: error[E401]: pack folder ./packs/nowhere has no "
+        f"{tmp_path / 'pyproject.toml'}:2:10: error[E401]: pack folder ./packs/nowhere has no "
         "mlopsgen-pack.toml"
     )
 
@@ -35,7 +35,7 @@ def test_a_missing_pack_folder(tmp_path: Path) -> None:
 def test_a_pack_that_is_not_installed(tmp_path: Path) -> None:
     spec = project(tmp_path, "contoso-nowhere==1.0")
     line = _one_error(spec)
-    assert line.startswith(f"{tmp_path / 'pyproject.toml'}:2:1: error[E401]: pack ")
+    assert line.startswith(f"{tmp_path / 'pyproject.toml'}:2:10: error[E401]: pack ")
     assert "pip install 'contoso-nowhere==1.0'" in line
 
 
@@ -157,3 +157,22 @@ def test_policies_and_defaults_meet_specs_that_are_not_specs(tmp_path: Path, tex
     spec.write_text(text)
     code, out = cli("validate", str(spec))
     assert code == 1 and "Traceback" not in out, out
+
+
+def test_a_pack_name_that_could_not_prefix_a_template(tmp_path: Path) -> None:
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    text = 'name = "acme:x"\nversion = "1"\nrequires-mlopsgen = ">=0.1"\n'
+    (folder / "mlopsgen-pack.toml").write_text(text)
+    line = _one_error(project(tmp_path, "./acme"))
+    assert line.startswith(f"{folder / 'mlopsgen-pack.toml'}:1:1: error[E403]: pack name ")
+
+
+def test_the_missing_pack_of_several_is_located_at_its_own_line(tmp_path: Path) -> None:
+    pack(tmp_path)
+    spec = project(tmp_path, "./acme")
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool]\nmlopsgen.packs = [\n  "./acme",\n  "./gone",\n]\n')
+    assert _one_error(spec).startswith(f"{config}:4:3: error[E401]: pack folder ./gone ")
+    config.write_text("tool = 1\n")
+    assert cli("validate", str(spec))[0] == 0

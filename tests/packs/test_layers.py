@@ -16,6 +16,8 @@ from mlopsgen.render import environment, render_spec
 from mlopsgen.render.environment import template_origins, template_set_hash
 
 PIPELINE = "pipelines/azure-pipelines.yml.j2"
+# whole-file replacements (the escape hatch): still a pipeline with stages, or render refuses
+LOW, ACME, OURS = ("stages: []  # low\n", "stages: []  # acme\n", "stages: []  # ours\n")
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -34,7 +36,7 @@ def test_the_sandbox_renders_the_built_in_templates_byte_for_byte(
 
 
 def test_the_most_specific_layer_wins_and_is_shown(tmp_path: Path) -> None:
-    low = pack(tmp_path, "low", templates={PIPELINE: "low\n"})
+    low = pack(tmp_path, "low", templates={PIPELINE: LOW})
     high = pack(tmp_path, "high", templates={PIPELINE: '{% extends "low:' + PIPELINE + '" %}\n'})
     layers = (
         Layer("low", "1", str(low / "templates")),
@@ -46,23 +48,23 @@ def test_the_most_specific_layer_wins_and_is_shown(tmp_path: Path) -> None:
     assert template_set_hash(layers) != template_set_hash(layers[::-1])
     spec = project(tmp_path / "repo", str(low), str(high))
     assert cli("render", str(spec))[0] == 0
-    assert (spec.parent / "azure-pipelines.yml").read_text("utf-8") == "low\n"
+    assert (spec.parent / "azure-pipelines.yml").read_text("utf-8") == LOW
 
 
 def test_the_repository_overrides_folder_sits_above_every_pack(tmp_path: Path) -> None:
-    acme = pack(tmp_path, templates={PIPELINE: "acme\n"})
+    acme = pack(tmp_path, templates={PIPELINE: ACME})
     spec = project(tmp_path / "repo", str(acme), extra='overrides = "ours"\n')
     ours = tmp_path / "repo" / "ours" / "pipelines"
     ours.mkdir(parents=True)
     (ours / "azure-pipelines.yml.j2").write_text('{% extends "acme:' + PIPELINE + '" %}x\n')
     assert cli("render", str(spec))[0] == 0
-    assert (spec.parent / "azure-pipelines.yml").read_text("utf-8") == "acme\n"
-    (ours / "azure-pipelines.yml.j2").write_text("ours\n")
+    assert (spec.parent / "azure-pipelines.yml").read_text("utf-8") == ACME
+    (ours / "azure-pipelines.yml.j2").write_text(OURS)
     # templates are read once per process (as the built-in ones): a new one needs a new process
     for cached in (environment.template, environment.layered_environment):
         cached.cache_clear()
     assert cli("render", str(spec))[0] == 0
-    assert (spec.parent / "azure-pipelines.yml").read_text("utf-8") == "ours\n"
+    assert (spec.parent / "azure-pipelines.yml").read_text("utf-8") == OURS
 
 
 @pytest.mark.parametrize(
@@ -81,3 +83,18 @@ def test_a_pack_template_cannot_reach_outside_the_sandbox(tmp_path: Path, body: 
     assert code == 1, out
     assert "Traceback" not in out
     assert f"{tmp_path / 'acme/templates' / PIPELINE}:3: " in out
+
+
+def test_a_value_spliced_without_quoting_is_caught_at_render(tmp_path: Path) -> None:
+    """A pack that prints a user string raw into the pipeline: a stage name is safe, but an
+    approval's instructions (free text) with ': ' breaks the YAML, and render says so."""
+    text = '{% extends "builtin:' + PIPELINE + '" %}\n{% block deploy_steps_after scoped %}\n'
+    body = "- script: echo done\n  displayName: {{ spec.description }}\n"
+    pack(tmp_path, templates={PIPELINE: text + body + "{% endblock %}\n"})
+    spec = project(tmp_path / "repo", str(tmp_path / "acme"))
+    source = spec.read_text("utf-8")
+    spec.write_text(source.replace("name: minimal\n", 'name: minimal\ndescription: "a: b"\n'))
+    code, out = cli("render", str(spec))
+    assert code == 1, out
+    assert "the template packs render a pipeline that is not YAML at line " in out
+    assert "Traceback" not in out
