@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 import posixpath
 from collections.abc import Iterator, Mapping
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -60,35 +61,60 @@ def check_layer(name: str, folder: Path, lower: Sources) -> Iterator[Diagnostic]
         yield from _check_source(name, folder / template, template, text, lower)
 
 
-def _check_source(
-    name: str, path: Path, template: str, text: str, lower: Sources
-) -> Iterator[Diagnostic]:
+@dataclass(frozen=True)
+class Parsed:
+    """What the checks need of a template: its blocks and what it extends, or its error."""
+
+    blocks: tuple[tuple[str, int], ...] = ()  # (name, line)
+    extends: tuple[str | None, int] | None = None  # (the quoted name or None, line)
+    error: tuple[int, str] | None = None  # (line, message) when it is not Jinja
+
+
+@lru_cache(maxsize=256)
+def parse(text: str) -> Parsed:
+    """Parsed once per text: `check` over many specs of one project checks the same packs,
+    and parsing the built-in pipeline template costs milliseconds."""
     try:
         tree = _PARSER.parse(text)
     except jinja2.TemplateSyntaxError as exc:
-        where = Location(str(path), exc.lineno, 1)
-        yield Diagnostic(where, BAD_TEMPLATE, "", f"pack {name}: not a Jinja template: {exc}")
-        return
+        return Parsed(error=(exc.lineno, str(exc)))
+    blocks = tuple((b.name, b.lineno) for b in tree.find_all(jinja2.nodes.Block))
     parent = next(iter(tree.find_all(jinja2.nodes.Extends)), None)
     if parent is None:
-        return  # a whole-file replacement: the escape hatch
+        return Parsed(blocks)
     target = parent.template
-    line = Location(str(path), parent.lineno, 1)
-    if not isinstance(target, jinja2.nodes.Const) or not isinstance(target.value, str):
+    quoted = isinstance(target, jinja2.nodes.Const) and isinstance(target.value, str)
+    return Parsed(blocks, (str(target.value) if quoted else None, parent.lineno))  # type: ignore[attr-defined]
+
+
+def _check_source(
+    name: str, path: Path, template: str, text: str, lower: Sources
+) -> Iterator[Diagnostic]:
+    parsed = parse(text)
+    if parsed.error is not None:
+        where = Location(str(path), parsed.error[0], 1)
+        msg = f"pack {name}: not a Jinja template: {parsed.error[1]}"
+        yield Diagnostic(where, BAD_TEMPLATE, "", msg)
+        return
+    if parsed.extends is None:
+        return  # a whole-file replacement: the escape hatch
+    target, lineno = parsed.extends
+    line = Location(str(path), lineno, 1)
+    if target is None:
         yield Diagnostic(line, BAD_TEMPLATE, "", f"pack {name}: extends needs a quoted name")
         return
-    blocks = _blocks_of(target.value, template, lower)
+    blocks = _blocks_of(target, template, lower)
     if isinstance(blocks, str):
         yield Diagnostic(line, BAD_TEMPLATE, "", f"pack {name}: {blocks}")
         return
-    for block in tree.find_all(jinja2.nodes.Block):
-        if block.name not in blocks:
-            source_line = text.splitlines()[block.lineno - 1]
-            column = max(source_line.find(block.name), 0) + 1
-            where = Location(str(path), block.lineno, column)
+    for block, block_line in parsed.blocks:
+        if block not in blocks:
+            source_line = text.splitlines()[block_line - 1]
+            column = max(source_line.find(block), 0) + 1
+            where = Location(str(path), block_line, column)
             shown = ", ".join(sorted(blocks)) or "none"
             msg = (
-                f"pack {name}: block '{block.name}' is not in {target.value} "
+                f"pack {name}: block '{block}' is not in {target} "
                 f"(its blocks: {shown}); see README, 'For the platform team'"
             )
             yield Diagnostic(where, UNKNOWN_BLOCK, "", msg)
@@ -114,11 +140,10 @@ def _blocks_of(reference: str, own: str, lower: Sources) -> set[str] | str:
 
 
 def _blocks_in(source: str, template: str, lower: Sources) -> set[str]:
-    tree = _PARSER.parse(source)
-    blocks = {b.name for b in tree.find_all(jinja2.nodes.Block)}
-    parent = next(iter(tree.find_all(jinja2.nodes.Extends)), None)
-    if parent is not None and isinstance(parent.template, jinja2.nodes.Const):
-        inherited = _blocks_of(str(parent.template.value), template, lower)
+    parsed = parse(source)
+    blocks = {name for name, _ in parsed.blocks}
+    if parsed.extends is not None and parsed.extends[0] is not None:
+        inherited = _blocks_of(parsed.extends[0], template, lower)
         if isinstance(inherited, set):
             blocks |= inherited
     return blocks
