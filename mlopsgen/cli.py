@@ -209,6 +209,15 @@ def check(
 
 
 @app.command()
+def layers(specs: SpecArgs = None) -> None:
+    """Show which layer (built-in, a template pack, the repository's overrides) each template
+    comes from, and which values the packs' defaults supply."""
+    from mlopsgen.commands.files import run_layers
+
+    _guard(lambda: run_layers(_specs(specs)))
+
+
+@app.command()
 def environments(
     specs: SpecArgs = None,
     output_format: Annotated[

@@ -23,6 +23,10 @@ PIPELINE_FILE = "azure-pipelines.yml"
 JOBS_DIR = "databricks"
 NOTEBOOKS_DIR = "notebooks"
 MANIFEST_FILE = ".mlopsgen/manifest.json"
+# Template packs (issue 13): `builtin:<template>` names mlopsgen's own template from a pack's
+# (`<pack>:<template>` a lower pack's); render's loader and the pack checks in spec/ agree here.
+BUILTIN_LAYER = "builtin"
+LAYER_DELIMITER = ":"
 # The runtime the thin notebooks import: a package folder of plain workspace files beside them.
 RUNTIME_PACKAGE = "mlopsgen_runtime"
 RUNTIME_DIR = f"{NOTEBOOKS_DIR}/{RUNTIME_PACKAGE}"

@@ -29,11 +29,28 @@ def frozen_map(data: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """One layer above mlopsgen's built-in templates (issue 13): a template pack, or the
+    repository's own overrides folder. Found by `spec.packs` from the project configuration;
+    render reads only these fields (no pack code runs)."""
+
+    name: str  # the pack's name, or "overrides" for the repository's own folder
+    version: str  # the pack's version ("" for the repository's folder)
+    templates: str | None  # absolute path of its templates folder; None when it has none
+    # an installed pack's pin as the project configuration gives it (name and versions
+    # only), which the pipeline installs beside mlopsgen; None for a folder in the repository
+    requirement: str | None = None
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where the spec sits: paths are POSIX and relative to the repository root."""
 
     spec_path: str  # e.g. "specs/wine-quality/model.yaml"
     spec_dir: str  # e.g. "specs/wine-quality" ("." when the spec is at the root)
+    # the packs and overrides its project configuration names, lowest first (the built-in
+    # templates lie under all of them); empty: rendered from the built-in templates alone
+    layers: tuple[Layer, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -244,6 +244,22 @@ def shared_folder_warning(stage: str, folder: str) -> str:
         "workspace_folder out (the deploying identity's home) or name a folder only it can "
         "write\n"
     )
+
+
+def layers(
+    spec_path: str,
+    packs: Sequence[tuple[str, str]],
+    templates: Mapping[str, str],
+    defaults: Sequence[tuple[str, str]],
+) -> str:
+    """`mlopsgen layers`: the packs a spec renders with, each template's layer and each
+    value a pack's defaults supply (issue 13)."""
+    lines = [f"{spec_path}:"]
+    shown = ", ".join(f"{name} {version}".strip() for name, version in packs)
+    lines.append(f"  layers: builtin{', ' + shown if shown else ''} (most specific last)")
+    lines += [f"  template {name}: {layer}" for name, layer in templates.items()]
+    lines += [f"  default {path}: {pack}" for path, pack in defaults]
+    return "\n".join(lines) + "\n"
 
 
 def environment_checks(spec_path: str, stages: Sequence[StageChecks]) -> str:

@@ -37,6 +37,7 @@ from mlopsgen.errors import MlopsgenError
 from mlopsgen.layout import MANIFEST_FILE, is_generated_path
 from mlopsgen.model import Spec
 from mlopsgen.render.artifacts import Artifact
+from mlopsgen.render.environment import template_set_hash
 
 Action = Literal["create", "update", "unchanged", "delete"]
 # Temporary files end with this; `*.mlopsgen-tmp` belongs in .gitignore (README), and the
@@ -75,8 +76,42 @@ def sha256(data: bytes) -> str:
 
 def manifest_text(spec: Spec, artifacts: Iterable[Artifact]) -> str:
     files = {a.path: sha256(a.text.encode("utf-8")) for a in artifacts}
-    body = {"generator": f"mlopsgen {__version__}", "spec": spec.origin.spec_path, "files": files}
+    body: dict[str, object] = {
+        "generator": f"mlopsgen {__version__}",
+        "spec": spec.origin.spec_path,
+        "files": files,
+    }
+    layers = spec.origin.layers
+    if layers:  # issue 13: what the files were rendered with, for `check` to compare
+        body["packs"] = pack_versions(spec)
+        body["templates"] = template_set_hash(layers)
     return _manifest_json(body)
+
+
+def pack_versions(spec: Spec) -> dict[str, str]:
+    """The template packs (and overrides folder) a spec renders with: name -> version."""
+    return {layer.name: layer.version for layer in spec.origin.layers}
+
+
+def recorded_packs(root: Path) -> dict[str, str]:
+    """The packs the last render under `root` recorded (empty without packs or a render)."""
+    return _manifest_section(root, None, "packs")
+
+
+def recorded_templates(root: Path) -> str | None:
+    """The template set hash the last render under `root` recorded, if any."""
+    raw = _read(_Paths(root).target(MANIFEST_FILE))
+    try:
+        value = json.loads(raw).get("templates") if raw is not None else None
+    except (ValueError, AttributeError):
+        return None  # read_manifest reports an invalid manifest
+    return value if isinstance(value, str) else None
+
+
+def templates_hash(spec: Spec) -> str | None:
+    """The hash the manifest records for `spec`'s template set (None without packs)."""
+    layers = spec.origin.layers
+    return template_set_hash(layers) if layers else None
 
 
 def _manifest_json(body: Mapping[str, object]) -> str:

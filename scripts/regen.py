@@ -3,7 +3,8 @@
     .venv/bin/python scripts/regen.py        # or: make regen
 
 1. the golden trees, golden/<spec>/... (the syrupy extension in tests/render/test_golden.py,
-   run with --snapshot-update; it also removes golden files no longer generated);
+   run with --snapshot-update; it also removes golden files no longer generated), and the
+   example pack's, golden/_packs/contoso/ (tests/packs/test_pack_golden.py);
 2. the invalid cases' expected output, tests/validate/cases/invalid/*/expected.txt
    (tests/validate/update_cases.py);
 3. the spec reference, schemas/model.v1.reference.md (python -m mlopsgen.spec.reference).
@@ -49,6 +50,7 @@ def _run(title: str, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
 def regenerate_golden() -> None:
     pytest = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--snapshot-update"]
     _run("golden trees", [*pytest, "tests/render/test_golden.py"])
+    _run("the example pack's golden tree", [*pytest, "tests/packs/test_pack_golden.py"])
 
 
 def regenerate_invalid_cases() -> None:

@@ -149,6 +149,7 @@ def run_check(
         files = render_spec(spec).files()
         root = output_root(path, spec, out)
         plan = writer.plan(root, writer.generated_tree(spec, files), force=True)
+        _explain_packs(path, spec, root)
         pending = plan.pending()
         for change in [] if quiet else pending:  # quiet: the one-line verdict alone
             console.out(report.diff(plan, change))
@@ -157,6 +158,52 @@ def run_check(
             # what will really work: render, unless it would refuse (hand edits, strangers)
             refused = writer.plan(root, writer.generated_tree(spec, files), force=False)
             console.err(report.check_advice(path, len(pending), refused))
+    return code
+
+
+def _explain_packs(path: Path, spec: Spec, root: Path) -> None:
+    """One line when the template packs differ from those the files were rendered with
+    (issue 13): the diffs that follow are then the packs' doing."""
+    from mlopsgen import writer
+
+    recorded = writer.recorded_packs(root)
+    current = writer.pack_versions(spec)
+    if recorded == current:
+        before = writer.recorded_templates(root)
+        if before is not None and before != writer.templates_hash(spec):
+            console.err(
+                f"{path}: the template packs' templates changed since the last render "
+                f"(same versions); run: mlopsgen render {path}\n"
+            )
+        return
+
+    def shown(packs: dict[str, str]) -> str:
+        return ", ".join(f"{n} {v}".strip() for n, v in packs.items()) or "none"
+
+    console.err(
+        f"{path}: template packs differ from the last render: recorded {shown(recorded)}, "
+        f"installed {shown(current)}; run: mlopsgen render {path}\n"
+    )
+
+
+def run_layers(specs: list[Path]) -> ExitCode:
+    """Show, per spec, the layer each template comes from and the defaults packs supply."""
+    from mlopsgen import report
+    from mlopsgen.render.environment import template_origins
+    from mlopsgen.spec.compile import compile_spec
+
+    require_files(specs)
+    code = ExitCode.OK
+    for path in specs:
+        result = compile_spec(path)
+        console.err(report.as_text(result.diagnostics))
+        if result.spec is None:
+            code = ExitCode.INVALID
+            continue
+        layers = result.spec.origin.layers
+        packs = [(layer.name, layer.version) for layer in layers]
+        templates = template_origins(layers)
+        console.out(report.layers(str(path), packs, templates, result.defaults_from))
     return code
 
 

@@ -25,7 +25,9 @@ def render_spec(spec: Spec) -> Rendered:
         Artifact(layout.notebook_file(task), notebooks.render_notebook(spec, task, parameters))
         for task, parameters in notebooks.notebook_parameters(spec).items()
     )
-    runtime = tuple(Artifact(path, text) for path, text in notebooks.render_runtime())
+    runtime = tuple(
+        Artifact(path, text) for path, text in notebooks.render_runtime(spec.origin.layers)
+    )
     return Rendered(
         pipeline=Artifact(layout.PIPELINE_FILE, pipeline.render_pipeline(spec, job_files)),
         jobs=job_files,

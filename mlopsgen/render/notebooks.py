@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 
 from mlopsgen import __version__, layout
-from mlopsgen.model import Spec
+from mlopsgen.model import Layer, Spec
 from mlopsgen.render import tasks
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
@@ -49,6 +49,7 @@ def render_notebook(spec: Spec, task: str, parameters: dict[str, str]) -> str:
             "title": contract.TASK_TITLES[task],
             "defaults": tasks.local_defaults(parameters),
         },
+        spec.origin.layers,
     )
 
 
@@ -61,14 +62,16 @@ def _runtime_sources() -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def render_runtime() -> tuple[tuple[str, str], ...]:
-    """(path, text) of each file of the runtime package; the same for every spec."""
+def render_runtime(layers: tuple[Layer, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """(path, text) of each file of the runtime package; the same for every spec of a
+    project (of a set of template layers)."""
     return tuple(
         (
             f"{layout.RUNTIME_DIR}/{name}",
             render_template(
                 "notebooks/mlopsgen_runtime.py.j2",
                 {"version": __version__, "module": name, "source": source},
+                layers,
             ),
         )
         for name, source in _runtime_sources()

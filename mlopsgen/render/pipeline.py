@@ -17,7 +17,7 @@ from mlopsgen import __version__, layout, timeouts
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.layout import JobKind
-from mlopsgen.model import Approval, PackageSource, Spec, Stage
+from mlopsgen.model import Approval, Layer, PackageSource, Spec, Stage
 from mlopsgen.render.artifacts import JobFile
 from mlopsgen.render.environment import render_template
 from mlopsgen.render.header import header_lines
@@ -54,6 +54,13 @@ class Install:
     feed: str | None
     index_url: str | None
     wheel: str | None  # the wheel file, relative to the repository root
+    # the installed template packs the project pins (issue 13), from the same source
+    packs: tuple[str, ...] = ()
+
+    @property
+    def wheels(self) -> str | None:
+        """The folder of the wheel (and of the packs' wheels, with the wheel source)."""
+        return posixpath.dirname(self.wheel) or "." if self.wheel is not None else None
 
     @property
     def requirement(self) -> str:
@@ -65,7 +72,7 @@ def wheel_name(version: str) -> str:
     return f"mlopsgen-{version}-py3-none-any.whl"
 
 
-def _install(package: PackageSource) -> Install:
+def _install(package: PackageSource, layers: Sequence[Layer] = ()) -> Install:
     wheel = None
     if package.wheels is not None:
         folder = _refuse_macros("pipeline.package.wheels", package.wheels)
@@ -76,7 +83,10 @@ def _install(package: PackageSource) -> Install:
         ("pipeline.package.index_url", package.index_url),
     ):
         _refuse_macros(label, value or "")
-    return Install(__version__, PYTHON_VERSION, package.feed, package.index_url, wheel)
+    packs = tuple(layer.requirement for layer in layers if layer.requirement is not None)
+    for pin in packs:
+        _refuse_macros("a template pack's pin", pin)
+    return Install(__version__, PYTHON_VERSION, package.feed, package.index_url, wheel, packs)
 
 
 def _tests(spec: Spec) -> dict[str, str]:
@@ -300,7 +310,43 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
     train_timeout = _timeout_minutes(job_files, "train", first)
     pr_check = spec.training.pr_check is not None
     pr_timeout = _timeout_minutes(job_files, "pr-check", first) if pr_check else 0
-    install = _install(spec.pipeline.package)
+    install = _install(spec.pipeline.package, origin.layers)
+    text = _render(spec, job_files, install, first, pr_check, train_timeout, pr_timeout)
+    if origin.layers:
+        _check_pack_output(text)
+    return text
+
+
+def _check_pack_output(text: str) -> None:
+    """A pack's pipeline must still be YAML whose steps are mappings: a value spliced in
+    without `| yaml` (a name with ': ' or '#', a quote) breaks it here, at render, rather
+    than in Azure DevOps (issue 13). The built-in templates are checked by the golden tests
+    and Microsoft's schema."""
+    import yaml
+
+    try:
+        loaded = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise MlopsgenError(
+            f"the template packs render a pipeline that is not YAML{where}: quote every "
+            "value in a pack's template with | yaml (README, 'For the platform team')"
+        ) from exc
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("stages"), list):
+        raise MlopsgenError("the template packs render a pipeline without a list of stages")
+
+
+def _render(
+    spec: Spec,
+    job_files: Sequence[JobFile],
+    install: Install,
+    first: Stage,
+    pr_check: bool,
+    train_timeout: int,
+    pr_timeout: int,
+) -> str:
+    origin = spec.origin
     return render_template(
         "pipelines/azure-pipelines.yml.j2",
         {
@@ -334,4 +380,5 @@ def render_pipeline(spec: Spec, job_files: Sequence[JobFile]) -> str:
                 "deploy_mode": layout.DEPLOY_MODE_PARAMETER,
             },
         },
+        origin.layers,
     )

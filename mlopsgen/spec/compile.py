@@ -12,17 +12,18 @@ import errno
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
-from mlopsgen.spec import agent_limits, schema, semantics, source
+from mlopsgen.spec import agent_limits, org_defaults, policy, schema, semantics, source
 from mlopsgen.spec.diagnostics import Diagnostic, Location, severity_of
 from mlopsgen.spec.file_rules import OutsideFolder, ReadFile
-from mlopsgen.spec.findings import Finding, mark_of, readable_path
+from mlopsgen.spec.findings import DataPath, Finding, mark_of, readable_path
+from mlopsgen.spec.project import Project, load_project
 
 SUPPORTED_API_VERSIONS = ("mlopsgen/v1",)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -34,6 +35,8 @@ class CompileResult:
     spec: Spec | None  # None when any error diagnostic exists
     diagnostics: tuple[Diagnostic, ...]
     text: str
+    # (spec path, pack) of every value only a pack's defaults supply (`mlopsgen layers`)
+    defaults_from: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -41,16 +44,29 @@ class CompileResult:
 
 
 def compile_spec(path: Path) -> CompileResult:
-    """Read and compile the spec at `path` (as given on the command line)."""
+    """Read and compile the spec at `path` (as given on the command line), with the packs
+    its project configuration names (issue 13)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    return compile_bytes(raw, path, read_file=folder_reader(path.parent), origin=repo_origin(path))
+    project = load_project(path)
+    if project.problems:  # a pack that cannot be used: nothing else is worth reading
+        shown = raw.decode("utf-8", errors="replace")
+        problems = tuple(sorted(project.problems, key=Diagnostic.sort_key))
+        return CompileResult(path=path, spec=None, diagnostics=problems, text=shown)
+    origin = replace(repo_origin(path), layers=project.layers)
+    reader = folder_reader(path.parent)
+    return compile_bytes(raw, path, read_file=reader, origin=origin, project=project)
 
 
 def compile_bytes(
-    raw: bytes, path: Path, *, origin: Origin, read_file: ReadFile | None = None
+    raw: bytes,
+    path: Path,
+    *,
+    origin: Origin,
+    read_file: ReadFile | None = None,
+    project: Project | None = None,
 ) -> CompileResult:
     """Decode the spec as UTF-8 (E010 at the first byte that is not) and compile it."""
     try:
@@ -64,7 +80,7 @@ def compile_bytes(
         diagnostic = Diagnostic(where, "E010", "", msg)
         shown = raw.decode("utf-8", errors="replace")
         return CompileResult(path=path, spec=None, diagnostics=(diagnostic,), text=shown)
-    return compile_text(text, path, read_file=read_file, origin=origin)
+    return compile_text(text, path, read_file=read_file, origin=origin, project=project)
 
 
 def folder_reader(folder: Path) -> ReadFile:
@@ -96,14 +112,17 @@ def compile_text(
     origin: Origin,
     read_file: ReadFile | None = None,
     file_exists: Callable[[str], bool] | None = None,
+    project: Project | None = None,
 ) -> CompileResult:
     """Compile spec text. `read_file` answers a path relative to the spec folder with the
     file's bytes, or None when there is no such file. `file_exists` alone (callers from before
-    the reader) checks that files exist but not what they hold."""
+    the reader) checks that files exist but not what they hold. `project`: the packs whose
+    defaults go under the spec and whose policy rules it must follow."""
     exists = file_exists or _exists_by_reading(read_file)
     loaded = source.load(text)
     found: list[Finding] = list(loaded.problems)
-    data = loaded.data
+    packs = project.packs if project is not None else ()
+    data, from_packs = org_defaults.merge(loaded.data, packs)
     if data is not None:
         version = semantics.check_api_version(data, SUPPORTED_API_VERSIONS)
         if version is not None:
@@ -114,17 +133,26 @@ def compile_text(
                 f for f in schema.validate(data, loaded.positions) if f.path not in reported
             )
             found.extend(semantics.check(data, exists, read_file))
+            for pack in packs:  # after the spec's own rules, in the packs' order
+                found.extend(policy.evaluate(pack.rules, data))
     found.extend(_origin_problems(origin))
-    diagnostics = _locate(found, loaded, str(path))
+    diagnostics = _locate(found, loaded, str(path), from_packs)
     spec = None
     if data is not None and not any(d.severity == "error" for d in diagnostics):
         spec = build_spec(data, origin)
         # the last layer needs the defaulted model: what the pipeline asks of its agents
-        late = _locate(agent_limits.check(spec), loaded, str(path))
+        late = _locate(agent_limits.check(spec), loaded, str(path), from_packs)
         if late:
             diagnostics = tuple(sorted((*diagnostics, *late), key=Diagnostic.sort_key))
             spec = None if any(d.severity == "error" for d in late) else spec
-    return CompileResult(path=path, spec=spec, diagnostics=diagnostics, text=text)
+    supplied = tuple(
+        sorted(
+            (readable_path(leaf, data), owner[0])
+            for path, owner in from_packs.items()
+            for leaf in org_defaults.leaves(data, path)
+        )
+    )
+    return CompileResult(path, spec, diagnostics, text, defaults_from=supplied)
 
 
 def _origin_problems(origin: Origin) -> Iterator[Finding]:
@@ -146,15 +174,36 @@ def _exists_by_reading(read_file: ReadFile | None) -> Callable[[str], bool]:
     return lambda relative: read_file(relative) is not None
 
 
-def _locate(found: Iterable[Finding], loaded: source.Source, file: str) -> tuple[Diagnostic, ...]:
+def _locate(
+    found: Iterable[Finding],
+    loaded: source.Source,
+    file: str,
+    from_packs: Mapping[DataPath, tuple[str, Location]] | None = None,
+) -> tuple[Diagnostic, ...]:
+    """Each finding at its line in the spec; one about a value only a pack's defaults supply
+    at the pack's file, naming the pack."""
     diagnostics = set()
     for item in found:
         line, column = mark_of(item, loaded.positions)
         where = readable_path(item.path[:-1] if item.secret_key else item.path, loaded.data)
         message = _one_line(item.message)
         where_at = Location(file, line, column)
-        diagnostics.add(Diagnostic(where_at, item.code, where, message, severity_of(item.code)))
+        pack = _supplied_by(item.path, from_packs or {})
+        if pack is not None:
+            where_at = pack[1]
+            message = f"{message} (a default of pack {pack[0]})"
+        severity = item.severity or severity_of(item.code)
+        diagnostics.add(Diagnostic(where_at, item.code, where, message, severity))
     return tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+
+
+def _supplied_by(
+    path: DataPath, from_packs: Mapping[DataPath, tuple[str, Location]]
+) -> tuple[str, Location] | None:
+    for cut in range(1, len(path) + 1):
+        if path[:cut] in from_packs:
+            return from_packs[path[:cut]]
+    return None
 
 
 def _one_line(message: str) -> str:

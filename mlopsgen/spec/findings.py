@@ -35,6 +35,7 @@ class Finding(NamedTuple):
     at: Literal["key", "value"] = "value"
     mark: Mark | None = None
     secret_key: bool = False
+    severity: str | None = None  # None: the code's (W: warning); policy rules say their own
 
 
 def mark_of(finding: Finding, positions: Mapping[DataPath, Position]) -> Mark:
