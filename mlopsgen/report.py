@@ -411,3 +411,18 @@ def as_sarif(diagnostics: Sequence[Diagnostic], version: str) -> str:
         ],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def check_summary_markdown(stale: Sequence[tuple[Path, Sequence[str]]]) -> str:
+    """The run summary `check --format azure` attaches: each stale spec and its files."""
+    lines = ["### mlopsgen check: generated files out of date", ""]
+    for spec, changes in stale:
+        lines += [f"**{spec}**: run `mlopsgen render {spec}` and commit the result", ""]
+        lines += [f"- `{change}`" for change in changes]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def upload_summary(path: Path) -> str:
+    """`##vso[task.uploadsummary]<path>`; the path escaped as the agent unescapes messages."""
+    return f"##vso[task.uploadsummary]{_escape(str(path), _AZURE_MESSAGE)}\n"

@@ -142,6 +142,7 @@ def run_check(
     from mlopsgen.render import render_spec
 
     code = ExitCode.OK
+    stale: list[tuple[Path, list[str]]] = []  # for the pipeline run's summary
     for path, spec in _valid_specs(specs, output_format):
         if spec is None:
             code = ExitCode.INVALID
@@ -158,7 +159,24 @@ def run_check(
             # what will really work: render, unless it would refuse (hand edits, strangers)
             refused = writer.plan(root, writer.generated_tree(spec, files), force=False)
             console.err(report.check_advice(path, len(pending), refused))
+            stale.append((path, [f"{c.action} {c.path}" for c in pending]))
+    if stale and output_format == "azure":
+        _upload_summary(report.check_summary_markdown(stale))
     return code
+
+
+def _upload_summary(markdown: str) -> None:
+    """Attach a Markdown summary to the Azure Pipelines run (logging command
+    task.uploadsummary, Microsoft Learn "Logging commands"), from the agent's temp folder."""
+    import os
+    import tempfile
+
+    from mlopsgen import report, writer
+
+    folder = Path(os.environ.get("AGENT_TEMPDIRECTORY") or tempfile.gettempdir())
+    path = folder / "mlopsgen-check.md"
+    writer.write_atomic(path, markdown.encode("utf-8"))
+    console.logging_command(report.upload_summary(path))
 
 
 def _explain_packs(path: Path, spec: Spec, root: Path) -> None:

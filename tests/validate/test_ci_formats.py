@@ -119,3 +119,29 @@ def test_a_valid_spec_prints_an_empty_answer_in_every_format(fmt: str) -> None:
         assert json.loads(result.stdout)["runs"][0]["results"] == []
     else:
         assert result.stdout == ""
+
+
+def test_check_in_azure_attaches_a_summary_of_stale_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check --format azure` in the pipeline: the stale files on the run's summary page
+    (task.uploadsummary with a Markdown file in the agent's temp folder)."""
+    import shutil
+
+    spec_dir = tmp_path / "repo" / "minimal"
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    shutil.copytree(Path(__file__).resolve().parents[2] / "specs" / "minimal", spec_dir)
+    agent_temp = tmp_path / "agent-temp"
+    agent_temp.mkdir()
+    monkeypatch.setenv("AGENT_TEMPDIRECTORY", str(agent_temp))
+    spec = str(spec_dir / "model.yaml")
+    assert CliRunner().invoke(app, ["render", spec]).exit_code == 0
+    ok = CliRunner().invoke(app, ["check", "--format", "azure", spec])
+    assert ok.exit_code == 0 and "uploadsummary" not in ok.stdout
+    (spec_dir / "notebooks" / "gate.py").unlink()
+    stale = CliRunner().invoke(app, ["check", "--format", "azure", spec])
+    assert stale.exit_code == 1
+    summary = agent_temp / "mlopsgen-check.md"
+    assert f"##vso[task.uploadsummary]{summary}\n" in stale.stdout
+    text = summary.read_text()
+    assert f"run `mlopsgen render {spec}`" in text and "- `create notebooks/gate.py`" in text
