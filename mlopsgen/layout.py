@@ -20,6 +20,8 @@ from mlopsgen.runtime.contract import TASKS
 
 # --- the generated tree, relative to the output root -------------------------------------
 PIPELINE_FILE = "azure-pipelines.yml"
+# The picture of the pipeline (issue 14): Markdown with a Mermaid diagram, beside the pipeline.
+PICTURE_FILE = "PIPELINE.md"
 JOBS_DIR = "databricks"
 NOTEBOOKS_DIR = "notebooks"
 MANIFEST_FILE = ".mlopsgen/manifest.json"
@@ -123,7 +125,7 @@ def is_generated_path(path: str) -> bool:
     The manifest is untrusted input: render deletes or overwrites only paths of these kinds,
     so a tampered manifest can never make it remove the spec or a user's notebook.
     """
-    if path in (PIPELINE_FILE, MANIFEST_FILE) or is_runtime_file(path):
+    if path in (PIPELINE_FILE, PICTURE_FILE, MANIFEST_FILE) or is_runtime_file(path):
         return True
     folder, _, name = path.partition("/")
     if folder == JOBS_DIR and "/" not in name:

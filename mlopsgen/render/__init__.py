@@ -2,8 +2,8 @@
 reading the packaged templates (once per process).
 
 Generated tree (paths relative to the output root, by default the spec's folder; the names
-live in `mlopsgen.layout`): `azure-pipelines.yml`, `databricks/*.json`, `notebooks/*.py` and
-the runtime package beside the notebooks.
+live in `mlopsgen.layout`): `azure-pipelines.yml`, `PIPELINE.md` (its picture),
+`databricks/*.json`, `notebooks/*.py` and the runtime package beside the notebooks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def render_spec(spec: Spec) -> Rendered:
     """Every generated file for `spec`; each job is built once and read by the pipeline."""
     # Imported here so that `import mlopsgen.render` (e.g. for Artifact) stays cheap.
     from mlopsgen import layout
-    from mlopsgen.render import jobs, notebooks, pipeline
+    from mlopsgen.render import jobs, notebooks, picture, pipeline
 
     job_files = jobs.render_jobs(spec)
     task_notebooks = tuple(
@@ -33,4 +33,5 @@ def render_spec(spec: Spec) -> Rendered:
         jobs=job_files,
         notebooks=tuple(sorted(task_notebooks, key=lambda a: a.path)),
         runtime=runtime,
+        picture=Artifact(layout.PICTURE_FILE, picture.render_picture(spec, job_files)),
     )

@@ -56,10 +56,12 @@ class Rendered:
     jobs: tuple[JobFile, ...]
     notebooks: tuple[Artifact, ...]  # the thin task notebooks
     runtime: tuple[Artifact, ...]  # the runtime's files, uploaded beside the notebooks
+    picture: Artifact  # PIPELINE.md: the pipeline as a Mermaid diagram (render/picture)
 
     def files(self) -> tuple[Artifact, ...]:
         """Every generated file, sorted by path (what render writes and check compares)."""
-        every = [self.pipeline, *(j.artifact() for j in self.jobs), *self.notebooks, *self.runtime]
+        jobs = (j.artifact() for j in self.jobs)
+        every = [self.pipeline, self.picture, *jobs, *self.notebooks, *self.runtime]
         return tuple(sorted(every, key=lambda a: a.path))
 
     def job(self, kind: JobKind, stage: str) -> JobFile | None:

@@ -30,7 +30,14 @@ import jinja2.sandbox
 from mlopsgen import layout
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Layer
-from mlopsgen.render.quoting import comment_text, json_value, py_str, yaml_str
+from mlopsgen.render.quoting import (
+    comment_text,
+    json_value,
+    markdown_text,
+    mermaid_str,
+    py_str,
+    yaml_str,
+)
 from mlopsgen.resources import templates_dir
 
 BUILTIN = layout.BUILTIN_LAYER
@@ -42,6 +49,8 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["json"] = json_value
     env.filters["py"] = py_str
     env.filters["comment"] = comment_text
+    env.filters["mermaid"] = mermaid_str
+    env.filters["md"] = markdown_text
     env.filters["shell"] = shlex.quote
     env.filters["block_indent"] = block_indent
     return env

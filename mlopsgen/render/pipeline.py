@@ -222,7 +222,7 @@ def _serves_on_azureml(spec: Spec, stage: Stage) -> bool:
     )
 
 
-def _deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage]:
+def deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage]:
     result = []
     previous = "Train"
     branch = _from_release_branch(spec)
@@ -370,7 +370,7 @@ def _render(
             "train_job_timeout": _agent_minutes(job_files, "train", first),
             "pr_job_timeout": _agent_minutes(job_files, "pr-check", first) if pr_check else 0,
             "pr_check_id": PR_CHECK_ID,
-            "stages": _deploy_stages(spec, job_files),
+            "stages": deploy_stages(spec, job_files),
             "azureml": _azureml_steps(spec, install),
             # the pipeline parameter deploy_mode: its values, the first one the default
             "deploy_modes": contract.DEPLOY_MODES,

@@ -69,3 +69,44 @@ def comment_text(value: object) -> str:
     if not _COMMENT_SAFE.search(text):
         return text
     return _COMMENT_SAFE.sub(lambda m: json.dumps(m.group())[1:-1], text)
+
+
+# Mermaid labels: a double-quoted string, in which Mermaid decodes `#<decimal>;` entity codes
+# (mermaid.js.org, "Flowcharts", "Entity codes to escape characters"). Escaped: the quote that
+# would end the string; `#` and `;` that would start or end an entity code; `<`, `>` and `&`
+# that an HTML label would read as markup; `%` (a `%%{...}%%` directive is honoured anywhere
+# in the text), the backtick (a "`...`" string is Markdown), `*` and `_` (Mermaid 11 draws
+# them as emphasis even in a plain string), `|` (an edge label's delimiter),
+# brackets and braces (shape delimiters) and every control or line-breaking character.
+_MERMAID_UNSAFE = re.compile(
+    '["#;<>&%`*_|\\[\\]{}()\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]'
+)
+
+
+def mermaid_text(value: object) -> str:
+    """The inside of a Mermaid label: every unsafe character as a `#<decimal>;` entity code."""
+    if not isinstance(value, str):
+        raise TypeError(f"mermaid_text expects a str, got {type(value).__name__}")
+    return _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group())};", value)
+
+
+def mermaid_str(value: object) -> str:
+    """A complete, quoted Mermaid label that shows exactly `value`."""
+    return f'"{mermaid_text(value)}"'
+
+
+# CommonMark lets a backslash escape any ASCII punctuation character. Escaped: what starts
+# emphasis, code, links, images, HTML, entities, tables, strikethrough, headings and math
+# inside a line (values never start a line: the paragraph's own words come first). Line
+# breaks and other controls become numeric character references, so a value stays inside its
+# paragraph and still reads back as itself.
+_MARKDOWN_UNSAFE = re.compile(r"[\\`*_\[\]<>&!|~#$]")
+_MARKDOWN_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def markdown_text(value: object) -> str:
+    """Text shown literally in a Markdown paragraph: no emphasis, links, HTML or headings."""
+    if not isinstance(value, str):
+        raise TypeError(f"markdown_text expects a str, got {type(value).__name__}")
+    escaped = _MARKDOWN_UNSAFE.sub(lambda m: "\\" + m.group(), value)
+    return _MARKDOWN_CONTROLS.sub(lambda m: f"&#{ord(m.group())};", escaped)

@@ -70,4 +70,5 @@ def test_a_gate_change_touches_that_stages_job_only() -> None:
     }
     before = example_tree("wine-quality")
     differ = sorted(p for p in before if before[p] != changed.get(p))
-    assert differ == [".mlopsgen/manifest.json", "databricks/deploy-staging.json"]
+    # PIPELINE.md lists each stage's gates (issue 14, the picture of the pipeline)
+    assert differ == [".mlopsgen/manifest.json", "PIPELINE.md", "databricks/deploy-staging.json"]
