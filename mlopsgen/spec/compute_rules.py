@@ -132,8 +132,13 @@ def autoscale_range(data: dict[str, Any]) -> Iterator[Finding]:
     for path, block in _blocks(data):
         scale = as_map(block.get("autoscale"))
         low, high = scale.get("min"), scale.get("max")
-        if number(low) and number(high) and low > high:
-            msg = f"autoscale min ({low}) must not exceed max ({high})"
+        # "max_workers must be strictly greater than min_workers" (Databricks Clusters API,
+        # AutoScale): equal bounds are refused by the service, not only reversed ones
+        if number(low) and number(high) and low >= high:
+            msg = (
+                f"autoscale max ({high}) must be greater than min ({low}), as the Clusters API "
+                f"requires; for a fixed size write workers: {low}"
+            )
             yield Finding((*path, "autoscale", "min"), "E318", msg)
 
 

@@ -8,6 +8,8 @@ says so.
 - run_as: "Either user_name or service_principal_name should be specified. If not, an error
   is thrown"; `service_principal_name` is the "Application ID of an active service principal"
   (Jobs API, `JobRunAs`); the fake knows no principals, so any application ID (a GUID) is one.
+- Autoscale: "max_workers must be strictly greater than min_workers" (Clusters API,
+  `AutoScale`).
 - Init scripts: DBFS init scripts are end-of-life; new clusters take workspace files, Unity
   Catalog volumes or cloud storage (Databricks, "What are init scripts?", "Where can init
   scripts be installed?").
@@ -41,6 +43,9 @@ def problems(settings: dict[str, Any]) -> Iterator[str]:
     for cluster in _new_clusters(settings):
         if len(cluster.get("custom_tags") or {}) > CUSTOM_TAGS_MAX:
             yield f"A cluster can have at most {CUSTOM_TAGS_MAX} custom tags."
+        scale = cluster.get("autoscale")
+        if scale is not None and not scale.get("max_workers", 0) > scale.get("min_workers", 0):
+            yield "autoscale: max_workers must be strictly greater than min_workers."
         for script in cluster.get("init_scripts") or []:
             if "dbfs" in script:
                 yield "Init scripts on DBFS are end-of-life: use workspace files or volumes."
