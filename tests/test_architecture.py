@@ -21,7 +21,7 @@ _BASE = {"__init__", "errors", "layout", "resources", "azure_devops"}
 # For each part of the package, the other parts it may import at run time.
 ALLOWED: dict[str, set[str]] = {
     "__init__": set(),
-    "__main__": {"cli"},
+    "__main__": {"cli", "__init__"},  # `--version` before the command line loads
     "errors": set(),
     "resources": set(),
     "azure_devops": set(),
@@ -55,7 +55,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 # Where output to the terminal may be written (the runtime prints into notebook output). In
 # the command layer only `commands/console.py` writes: it neutralises logging commands.
-PRINTERS = {"cli", "runtime"}
+PRINTERS = {"__main__", "cli", "runtime"}  # __main__: the version, before cli loads
 CONSOLE = PACKAGE / "commands" / "console.py"
 
 

@@ -56,3 +56,59 @@ def test_everyday_commands_stay_light(args: list[str], tmp_path: Path) -> None:
     # check exits 1 here (nothing rendered next to the copy): what matters is what it loaded.
     expected_exit = 1 if args[0] == "check" else 0
     assert report == f"exit={expected_exit} loaded=[]", done.stderr
+
+
+def _loaded_by(args: list[str], cwd: Path) -> tuple[str, set[str]]:
+    """What `python -m mlopsgen ARGS` prints, and the top-level packages it imported."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['mlopsgen', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('mlopsgen', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    loaded = done.stderr.strip().splitlines()[-1]
+    return done.stdout, set(loaded.strip("[]").replace("'", "").split(", "))
+
+
+def test_version_is_answered_before_the_command_line_loads(tmp_path: Path) -> None:
+    from mlopsgen import __version__
+
+    out, loaded = _loaded_by(["--version"], tmp_path)
+    assert out == f"mlopsgen {__version__}\n"
+    assert not loaded & {"typer", "click", "jinja2", "yaml"}, loaded
+
+
+def test_plain_pins_are_checked_without_packaging(tmp_path: Path) -> None:
+    # wine-quality lists `name==version` libraries only: the fast check decides (issue 15)
+    shutil.copytree(REPO / "specs" / "wine-quality", tmp_path, dirs_exist_ok=True)
+    _, loaded = _loaded_by(["validate", "model.yaml"], tmp_path)
+    assert "mlopsgen" in loaded
+    assert "packaging" not in loaded, loaded
+
+
+@pytest.mark.parametrize("requirement", ["scikit-learn==1.5.2", "x", "A_b.c-d==10.0.1", "a..b==1"])
+def test_the_fast_pin_check_accepts_only_what_packaging_accepts(requirement: str) -> None:
+    from packaging.requirements import Requirement
+
+    from mlopsgen.spec.semantics import _PLAIN_PIN
+
+    assert _PLAIN_PIN.fullmatch(requirement)
+    Requirement(requirement)  # raises InvalidRequirement if the fast check were too lenient
+
+
+@pytest.mark.parametrize("requirement", ["x==", "x>=1", "-x", "x==1.", "x[extra]==1", "x ==1"])
+def test_everything_else_is_left_to_packaging(requirement: str) -> None:
+    from mlopsgen.spec.semantics import _PLAIN_PIN
+
+    assert not _PLAIN_PIN.fullmatch(requirement)

@@ -17,6 +17,7 @@ built-in environment is used, as before.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shlex
 import traceback
@@ -25,6 +26,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.sandbox
 
 from mlopsgen import layout
@@ -69,10 +71,29 @@ def _options() -> dict[str, Any]:
     }
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's own cache of compiled templates (in the user's private temp folder, keyed by
+    template path, source checksum and Python version): a process that renders one spec
+    then loads the compiled code instead of parsing and compiling every template, ~50 ms
+    of a 250 ms `render` (issue 15). A cache that cannot be written only costs that time."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _CompiledTemplates(pattern="__mlopsgen_%s.cache")
+    except (OSError, RuntimeError):  # no private temp folder: compile in memory
+        return None
+
+
 @cache
 def environment() -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(templates_dir()))
-    return _configure(jinja2.Environment(loader=loader, **_options()))
+    env = jinja2.Environment(loader=loader, bytecode_cache=_bytecode_cache(), **_options())
+    return _configure(env)
 
 
 def template_layers(layers: Sequence[Layer]) -> tuple[Layer, ...]:

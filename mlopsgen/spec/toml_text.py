@@ -17,11 +17,6 @@ from typing import Any
 
 from mlopsgen.spec.diagnostics import Diagnostic, Location
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
@@ -78,6 +73,11 @@ def read_toml(path: Path, code: str) -> TomlFile | Diagnostic:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return Diagnostic(Location(str(path), 1, 1), code, "", f"cannot read: {exc}")
+    # Imported here: most specs have no pyproject.toml or packs to read (issue 15).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
