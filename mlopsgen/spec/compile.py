@@ -43,14 +43,14 @@ class CompileResult:
         return self.spec is not None
 
 
-def compile_spec(path: Path) -> CompileResult:
+def compile_spec(path: Path, project: Project | None = None) -> CompileResult:
     """Read and compile the spec at `path` (as given on the command line), with the packs
-    its project configuration names (issue 13)."""
+    its project configuration names (issue 13), or those of `project` (testing a pack)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    project = load_project(path)
+    project = load_project(path) if project is None else project
     if project.problems:  # a pack that cannot be used: nothing else is worth reading
         shown = raw.decode("utf-8", errors="replace")
         problems = tuple(sorted(project.problems, key=Diagnostic.sort_key))
