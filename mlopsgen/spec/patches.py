@@ -26,6 +26,7 @@ from typing import Any, cast
 
 from mlopsgen import layout
 from mlopsgen.model import Patch
+from mlopsgen.spec import compute_rules
 from mlopsgen.spec.diagnostics import Diagnostic
 from mlopsgen.spec.toml_text import TomlFile, read_toml
 
@@ -126,7 +127,9 @@ def _path_problem(keys: tuple[str, ...], op: str, value: object) -> str | None:
         return f"value: tags starting with {_RESERVED_TAG!r} are mlopsgen's own"
     if not all(isinstance(v, str) for v in tags.values()):
         return "value: a job tag's value is a string"
-    return None
+    # the spec's own tag rules (reserved keys, what Azure takes on the clusters' VMs)
+    found = next(compute_rules.tag_keys_and_values({"tags": tags}), None)
+    return f"value: {found.message}" if found is not None else None
 
 
 def _value_problem(value: object) -> str | None:

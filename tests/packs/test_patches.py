@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from databricks.sdk.service.jobs import JobSettings
 from packs.support import CONTOSO, cli, pack, project
 
 from mlopsgen.model import Patch
@@ -54,6 +55,8 @@ def test_the_example_pack_patches_every_job(tmp_path: Path) -> None:
         settings = json.loads(path.read_text("utf-8"))
         assert settings["tags"]["contoso-budget"] == "ml-platform", path
         assert "ml-platform-oncall@contoso.com" in settings["email_notifications"]["on_failure"]
+        body = job_fields.job_settings_only(settings)
+        assert JobSettings.from_dict(body).as_dict() == body  # still a lossless JobSettings
     assert cli("check", str(spec))[0] == 0
 
 
@@ -108,6 +111,18 @@ BAD = [
         "no key 'when'",
     ),
     ("patch = 1\n", 1, "holds [[patch]] tables only"),
+    (
+        "[[patch]]\ntarget = 'databricks/*.json'\npath = 'tags'\nop = 'merge'\n"
+        "value = {ClusterName = 'x'}\n",
+        5,
+        "tag 'ClusterName' is reserved",
+    ),
+    (
+        "[[patch]]\ntarget = 'databricks/*.json'\npath = ['tags', 'a?b']\nop = 'set'\n"
+        "value = 'x'\n",
+        5,
+        "which Azure refuses in tag names",
+    ),
 ]
 
 
