@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,17 +28,20 @@ from mlopsgen import layout
 from mlopsgen.model import Patch
 from mlopsgen.spec import compute_rules
 from mlopsgen.spec.diagnostics import Diagnostic
+from mlopsgen.spec.findings import Finding
 from mlopsgen.spec.toml_text import TomlFile, read_toml
 
 BAD_PATCH = "E408"
+TOO_MANY_TAGS = "E409"  # the spec's tags and the packs' patched tags, at the spec's tags
 PATCHES_FILE = "patches.toml"
 OPS = ("set", "merge", "append")
 # The job fields a patch may change, and the keys below them it may address (None: any key,
-# for objects deploy compares whole). Names, tasks, clusters and schedules are the spec's.
+# for objects deploy compares whole). Names, tasks, clusters and schedules are the spec's;
+# timeout_seconds too: the pipeline waits for the job that long and validate checks that
+# against the hosted agents' limit (E351) on the spec, which a patch would bypass.
 PATCHABLE: Mapping[str, frozenset[str] | None] = {
     "tags": None,
     "description": frozenset(),
-    "timeout_seconds": frozenset(),
     "max_concurrent_runs": frozenset(),
     "queue": frozenset({"enabled"}),
     "email_notifications": frozenset(
@@ -143,3 +146,29 @@ def _value_problem(value: object) -> str | None:
     if value is not None and not isinstance(value, (str, int, float, bool)):
         return f"value: a {type(value).__name__} has no JSON form"
     return None
+
+
+def tag_count(
+    data: Mapping[str, Any], layers: Sequence[tuple[str, tuple[Patch, ...]]]
+) -> Iterator[Finding]:
+    """E409 when the spec's tags and the tags the packs' patches add pass what a job holds
+    (compute_rules.JOB_TAGS_MAX, with mlopsgen's identity tag): deploy would fail at the
+    service otherwise. Keys compare without case, as the spec's own rule does."""
+    spec_tags = data.get("tags")
+    keys = {k.lower() for k in spec_tags} if isinstance(spec_tags, dict) else set()
+    added: list[str] = []
+    for pack, patches in layers:
+        for patch in patches:
+            if patch.path[0] != "tags":
+                continue
+            value = json.loads(patch.value_json)
+            new = [patch.path[1]] if len(patch.path) == 2 else list(value)
+            added += [f"{k} ({pack})" for k in new if k.lower() not in keys]
+            keys |= {k.lower() for k in new}
+    limit = compute_rules.JOB_TAGS_MAX - 1
+    if added and len(keys) > limit:
+        msg = (
+            f"with the tags the packs' patches add ({', '.join(added)}) every job would carry "
+            f"{len(keys)} tags besides {layout.IDENTITY_TAG}; a job holds at most {limit}"
+        )
+        yield Finding(("tags",), TOO_MANY_TAGS, msg, at="key")

@@ -13,7 +13,8 @@ is found through the entry point group `mlopsgen.packs`, whose value names the p
 folder: its path is looked up with `importlib.util.find_spec` of the top-level package,
 which finds without importing, so no code of the pack runs (a pack is data: templates, TOML).
 
-Every problem is one diagnostic located in the file that has it (E400 to E408).
+Every problem is one diagnostic located in the file that has it (E400 to E408; E409, the
+patches' tags counted with a spec's, is reported at the spec).
 """
 
 from __future__ import annotations

@@ -28,11 +28,11 @@ def test_set_merge_and_append() -> None:
     apply_patch(settings, _patch("merge", "tags", {"c": "3", "a": "0"}))
     apply_patch(settings, _patch("append", "email_notifications.on_failure", ["x@y.z"]))
     apply_patch(settings, _patch("append", "email_notifications.on_failure", "x@y.z"))
-    apply_patch(settings, _patch("set", "timeout_seconds", 60))
+    apply_patch(settings, _patch("set", "description", "d"))
     assert settings == {
         "tags": {"a": "0", "b": "2", "c": "3"},
         "email_notifications": {"on_failure": ["x@y.z"]},
-        "timeout_seconds": 60,
+        "description": "d",
     }
 
 
@@ -88,8 +88,7 @@ BAD = [
         "op 'sett' is not one of set, merge, append",
     ),
     (
-        "[[patch]]\ntarget = 'databricks/*.json'\npath = 'timeout_seconds'\nop = 'append'\n"
-        "value = 1\n",
+        "[[patch]]\ntarget = 'databricks/*.json'\npath = 'description'\nop = 'append'\nvalue = 1\n",
         3,
         "append adds to a list",
     ),
@@ -139,3 +138,19 @@ def test_a_bad_patch_is_one_located_error(
     (error,) = [entry for entry in out.splitlines() if "error[" in entry]
     assert error.startswith(f"{folder / 'patches.toml'}:{line}:"), error
     assert "error[E408]: pack acme" in error and message in error, error
+
+
+def test_patched_tags_count_with_the_specs(tmp_path: Path) -> None:
+    """A job holds 25 tags: 24 besides mlopsgen's identity tag, counting the patches'."""
+    folder = pack(tmp_path, "acme")
+    tags = ", ".join(f"t{i} = 'x'" for i in range(24))
+    merge = "[[patch]]\ntarget = 'databricks/*.json'\npath = 'tags'\nop = 'merge'\n"
+    (folder / "patches.toml").write_text(f"{merge}value = {{ {tags} }}\n")
+    spec = project(tmp_path, "./acme")
+    assert cli("validate", str(spec))[0] == 0  # the minimal spec has no tags of its own
+    spec.write_text(spec.read_text("utf-8") + "tags:\n  team: ml\n")
+    code, out = cli("validate", str(spec))
+    assert code == 1, out
+    (error,) = [line for line in out.splitlines() if "error[" in line]
+    assert "error[E409]: tags: with the tags the packs' patches add (t0 (acme)" in error
+    assert "every job would carry 25 tags besides mlopsgen-id; a job holds at most 24" in error
