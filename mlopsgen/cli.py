@@ -339,6 +339,43 @@ def run(
     )
 
 
+@app.command("pack-test")
+def pack_test(
+    pack: Annotated[Path, typer.Argument(help="The pack's folder (holding mlopsgen-pack.toml).")],
+    specs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="More specs to render with the pack (besides <pack>/specs/*)."),
+    ] = None,
+    golden: Annotated[
+        Path | None,
+        typer.Option("--golden", help="The golden trees' folder (default: <pack>/golden)."),
+    ] = None,
+    update: Annotated[
+        bool, typer.Option("--update", help="Rewrite the golden trees instead of comparing.")
+    ] = False,
+) -> None:
+    """Test a template pack: render its example specs (and SPECS) with it and compare each
+    tree with its golden tree, <golden>/<spec folder>/ (exit 1 with a diff when one differs)."""
+    from mlopsgen.commands.packs import run_pack_test
+
+    _guard(lambda: run_pack_test(pack, list(specs or []), golden, update))
+
+
+@app.command()
+def upgrade(
+    specs: SpecArgs = None,
+    pack: Annotated[
+        list[str] | None,
+        typer.Option("--pack", help="A new pin, NAME==VERSION (repeatable); install it first."),
+    ] = None,
+) -> None:
+    """Bump pack pins in [tool.mlopsgen] (pyproject.toml, comments kept), re-render, and show
+    what changes for the reviewer: files, job fields (gates among them), the pipeline's diff."""
+    from mlopsgen.commands.upgrade import run_upgrade
+
+    _guard(lambda: run_upgrade(_specs(specs), list(pack or [])))
+
+
 @app.command("azureml-deploy")
 def azureml_deploy(
     spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],

@@ -29,6 +29,17 @@ def frozen_map(data: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 @dataclass(frozen=True)
+class Patch:
+    """One declarative patch of a pack's `patches.toml` (issue 13), applied to the job
+    settings of every generated file whose path matches `target` (a glob), after render."""
+
+    target: str  # e.g. "databricks/*.json"
+    path: tuple[str, ...]  # keys from the job settings' top, e.g. ("tags", "cost-center")
+    op: Literal["set", "merge", "append"]
+    value_json: str  # the value as canonical JSON: hashable, so a Layer stays a cache key
+
+
+@dataclass(frozen=True)
 class Layer:
     """One layer above mlopsgen's built-in templates (issue 13): a template pack, or the
     repository's own overrides folder. Found by `spec.packs` from the project configuration;
@@ -40,6 +51,7 @@ class Layer:
     # an installed pack's pin as the project configuration gives it (name and versions
     # only), which the pipeline installs beside mlopsgen; None for a folder in the repository
     requirement: str | None = None
+    patches: tuple[Patch, ...] = ()  # its patches.toml, in the file's order
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,8 @@ def template_set_hash(layers: tuple[Layer, ...]) -> str:
     digest = hashlib.sha256()
     for layer in layers:  # the order decides which template wins
         digest.update(f"{layer.name} {layer.version}".encode() + b"\0")
+        for patch in layer.patches:  # its patches change the output as its templates do
+            digest.update(repr(patch).encode("utf-8") + b"\0")
     env = environment()
     assert env.loader is not None
     sources = [

@@ -19,7 +19,15 @@ from pathlib import Path
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Origin, Spec, build_spec
-from mlopsgen.spec import agent_limits, org_defaults, policy, schema, semantics, source
+from mlopsgen.spec import (
+    agent_limits,
+    org_defaults,
+    patches,
+    policy,
+    schema,
+    semantics,
+    source,
+)
 from mlopsgen.spec.diagnostics import Diagnostic, Location, severity_of
 from mlopsgen.spec.file_rules import OutsideFolder, ReadFile
 from mlopsgen.spec.findings import DataPath, Finding, mark_of, readable_path
@@ -43,14 +51,14 @@ class CompileResult:
         return self.spec is not None
 
 
-def compile_spec(path: Path) -> CompileResult:
+def compile_spec(path: Path, project: Project | None = None) -> CompileResult:
     """Read and compile the spec at `path` (as given on the command line), with the packs
-    its project configuration names (issue 13)."""
+    its project configuration names (issue 13), or those of `project` (testing a pack)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    project = load_project(path)
+    project = load_project(path) if project is None else project
     if project.problems:  # a pack that cannot be used: nothing else is worth reading
         shown = raw.decode("utf-8", errors="replace")
         problems = tuple(sorted(project.problems, key=Diagnostic.sort_key))
@@ -135,6 +143,7 @@ def compile_text(
             found.extend(semantics.check(data, exists, read_file))
             for pack in packs:  # after the spec's own rules, in the packs' order
                 found.extend(policy.evaluate(pack.rules, data))
+            found.extend(patches.tag_count(data, [(p.name, p.layer.patches) for p in packs]))
     found.extend(_origin_problems(origin))
     diagnostics = _locate(found, loaded, str(path), from_packs)
     spec = None

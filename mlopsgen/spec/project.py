@@ -8,12 +8,13 @@ names the packs, lowest first, and the repository's own overrides folder:
     overrides = "mlopsgen-templates"                    # optional, above every pack
 
 A pack is a folder holding `mlopsgen-pack.toml` (name, version, requires-mlopsgen,
-[defaults]), optionally `policy.toml` and `templates/`. An installed pack is found through
-the entry point group `mlopsgen.packs`, whose value names the package folder: its path is
-looked up with `importlib.util.find_spec` of the top-level package, which finds without
-importing, so no code of the pack runs (a pack is data: templates, TOML).
+[defaults]), optionally `policy.toml`, `patches.toml` and `templates/`. An installed pack
+is found through the entry point group `mlopsgen.packs`, whose value names the package
+folder: its path is looked up with `importlib.util.find_spec` of the top-level package,
+which finds without importing, so no code of the pack runs (a pack is data: templates, TOML).
 
-Every problem is one diagnostic located in the file that has it (E400 to E409).
+Every problem is one diagnostic located in the file that has it (E400 to E408; E409, the
+patches' tags counted with a spec's, is reported at the spec).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from mlopsgen import __version__, layout
 from mlopsgen.model import Layer
 from mlopsgen.spec import policy
-from mlopsgen.spec.diagnostics import Diagnostic
+from mlopsgen.spec.diagnostics import Diagnostic, Location
+from mlopsgen.spec.patches import PATCHES_FILE, read_patches
 from mlopsgen.spec.toml_text import TomlFile, read_toml
 
 if TYPE_CHECKING:
@@ -158,6 +160,22 @@ def _load_layers(config: TomlFile, section: dict[str, Any]) -> Project:
     return Project(config.path, tuple(packs), tuple(layers), tuple(problems))
 
 
+def pack_project(folder: Path) -> Project:
+    """A project of the one pack in `folder`, for testing the pack (`mlopsgen pack-test`)
+    against specs that have no project configuration naming it."""
+    from mlopsgen.spec import pack_templates
+
+    if not (folder / PACK_FILE).is_file():
+        where = Location(str(folder / PACK_FILE), 1, 1)
+        return Project(problems=(Diagnostic(where, MISSING_PACK, "", f"no {PACK_FILE}"),))
+    pack = _read_pack(folder.resolve(), None)
+    if isinstance(pack, Diagnostic):
+        return Project(problems=(pack,))
+    lower = {layout.BUILTIN_LAYER: pack_templates.builtin_sources()}
+    problems = tuple(pack_problems(pack, lower))
+    return Project(None, (pack,), (pack.layer,), problems)
+
+
 def _resolve(config: TomlFile, entry: str) -> tuple[Path, Requirement | None] | Diagnostic:
     """A pack's folder and the pin the configuration gives (None for a folder)."""
     from packaging.requirements import InvalidRequirement, Requirement
@@ -248,9 +266,13 @@ def _read_pack(folder: Path, pin: Requirement | None) -> Pack | Diagnostic:
     rules = policy.read_rules(folder / POLICY_FILE, name)
     if isinstance(rules, Diagnostic):
         return rules
+    patches = read_patches(folder / PATCHES_FILE, name)
+    if isinstance(patches, Diagnostic):
+        return patches
     templates = folder / TEMPLATES
     requirement = f"{pin.name}{pin.specifier}" if pin is not None else None
-    layer = Layer(name, version, str(templates) if templates.is_dir() else None, requirement)
+    folder_or_none = str(templates) if templates.is_dir() else None
+    layer = Layer(name, version, folder_or_none, requirement, patches)
     return Pack(name, version, read, defaults, rules, layer)
 
 
