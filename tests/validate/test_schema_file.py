@@ -73,3 +73,28 @@ def test_reference_example_is_valid() -> None:
         origin=Origin("model.yaml", "."),
     )
     assert result.diagnostics == ()
+
+
+def test_every_integer_has_a_maximum() -> None:
+    """Issue 14: `timeout_minutes: 99999999999999999999999999` and its kin are refused by the
+    schema (E206), never passed on to a service that would choke on them."""
+    import json
+    from pathlib import Path
+
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "schemas" / "model.v1.schema.json").read_text()
+    )
+    unbounded: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer" and "maximum" not in node:
+                unbounded.append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}[{i}]")
+
+    walk(schema, "")
+    assert unbounded == []
