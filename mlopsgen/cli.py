@@ -53,6 +53,12 @@ Quiet = Annotated[
 ]
 
 
+Host = Annotated[
+    str | None,
+    typer.Option("--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."),
+]
+
+
 def _specs(paths: list[Path] | None) -> list[Path]:
     """The spec files given (a folder means its model.yaml); none: ./model.yaml."""
     given = list(paths) if paths else [Path(".")]
@@ -244,12 +250,7 @@ def plan(
     output_format: Annotated[
         PlanFormat, typer.Option("--format", help="text, json or markdown.")
     ] = PlanFormat.text,
-    host: Annotated[
-        str | None,
-        typer.Option(
-            "--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."
-        ),
-    ] = None,
+    host: Host = None,
 ) -> None:
     """Show what deploy would change, field by field; changes nothing. Exit 0: no change,
     2: changes, 1: errors."""
@@ -273,12 +274,7 @@ def deploy(
             "and delete the others (instead of stopping).",
         ),
     ] = False,
-    host: Annotated[
-        str | None,
-        typer.Option(
-            "--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."
-        ),
-    ] = None,
+    host: Host = None,
 ) -> None:
     """Upload notebooks and create or update the stage's Databricks jobs."""
     from mlopsgen.commands.workspace import run_deploy
@@ -308,12 +304,7 @@ def run(
     timeout: Annotated[
         int | None, typer.Option("--timeout", help="Minutes to wait before cancelling the run.")
     ] = None,
-    host: Annotated[
-        str | None,
-        typer.Option(
-            "--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."
-        ),
-    ] = None,
+    host: Host = None,
     check_id: Annotated[
         str | None,
         typer.Option(

@@ -30,7 +30,6 @@ APPROVAL_JOB_MARGIN_MINUTES = 5
 # the agent expands (Microsoft Learn, "Predefined variables": System.PullRequest.PullRequestId,
 # Build.BuildId); unique per run, and a folder name layout.PR_CHECK_ID accepts.
 PR_CHECK_ID = "pr-$(System.PullRequest.PullRequestId)-build-$(Build.BuildId)"
-AZUREML_ROLLOUT_MINUTES = timeouts.AZUREML_ROLLOUT_MINUTES
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 # A custom stage condition replaces succeeded(), which also meant "not canceled": without
 # this a deploy stage whose predecessor succeeded would still start after a cancel.
@@ -273,14 +272,13 @@ class AzureMLStep:
     service_connection: str  # the Azure ML one (validate: the same as the stage's, if both)
     requirement: str  # mlopsgen with the azureml extra, this version
     env: dict[str, str]
-    minutes: int = 0  # what the step adds to the deploy job's timeout
 
 
 def _azureml_steps(spec: Spec, install: Install) -> dict[str, AzureMLStep]:
     """Each azureml stage's step, by stage id (none for other serving targets)."""
     steps = {}
     for stage in spec.stages:
-        if stage.azureml is None or spec.serving is None or spec.serving.target != "azureml":
+        if stage.azureml is None or not _serves_on_azureml(spec, stage):
             continue
         label = f"stages[{stage.name}].azureml.service_connection"
         env = {
@@ -298,7 +296,6 @@ def _azureml_steps(spec: Spec, install: Install) -> dict[str, AzureMLStep]:
             service_connection=_refuse_macros(label, stage.azureml.service_connection),
             requirement=f"mlopsgen[azureml]=={install.version}",
             env=env,
-            minutes=AZUREML_ROLLOUT_MINUTES,
         )
     return steps
 
