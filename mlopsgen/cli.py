@@ -359,12 +359,16 @@ def upgrade(
         list[str] | None,
         typer.Option("--pack", help="A new pin, NAME==VERSION (repeatable); install it first."),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Compare with and render into <out>/<name>/, as render --out."),
+    ] = None,
 ) -> None:
     """Bump pack pins in [tool.mlopsgen] (pyproject.toml, comments kept), re-render, and show
     what changes for the reviewer: files, job fields (gates among them), the pipeline's diff."""
     from mlopsgen.commands.upgrade import run_upgrade
 
-    _guard(lambda: run_upgrade(_specs(specs), list(pack or [])))
+    _guard(lambda: run_upgrade(_specs(specs), list(pack or []), out))
 
 
 @app.command("azureml-deploy")

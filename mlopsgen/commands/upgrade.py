@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from mlopsgen.commands import console
-from mlopsgen.commands.files import require_files, run_render
+from mlopsgen.commands.files import output_root, require_files, run_render
 from mlopsgen.errors import ExitCode, UsageError
 
 
-def run_upgrade(specs: list[Path], pins: list[str]) -> ExitCode:
+def run_upgrade(specs: list[Path], pins: list[str], out: Path | None = None) -> ExitCode:
     """Bump, review, render. The configuration is restored when a spec no longer compiles."""
     from mlopsgen import writer
     from mlopsgen.spec.diagnostics import Diagnostic
@@ -40,15 +40,15 @@ def run_upgrade(specs: list[Path], pins: list[str]) -> ExitCode:
             before[config] = read.text
             writer.write_atomic(config, new.encode("utf-8"))
             console.err(f"{config}: pinned {', '.join(pins)}\n")
-    if not _review(specs):
+    if not _review(specs, out):
         for config, text in before.items():  # nothing half-upgraded
             writer.write_atomic(config, text.encode("utf-8"))
         console.err("upgrade: not applied; the project configuration is as it was\n")
         return ExitCode.INVALID
-    return run_render(specs, None, force=False)
+    return run_render(specs, out, force=False)
 
 
-def _review(specs: list[Path]) -> bool:
+def _review(specs: list[Path], out: Path | None) -> bool:
     """Print, per spec, the files and job fields the new render changes; False when a spec
     does not compile with the new pins (its diagnostics are printed)."""
     from mlopsgen import report, writer
@@ -63,7 +63,7 @@ def _review(specs: list[Path]) -> bool:
             ok = False
             continue
         rendered = render_spec(result.spec)
-        root = path.parent
+        root = output_root(path, result.spec, out)
         plan = writer.plan(root, writer.generated_tree(result.spec, rendered.files()), force=True)
         console.out(f"{path}:\n")
         for change in plan.pending():
