@@ -11,14 +11,16 @@ that has a template wins (built-in < packs in their declared order < the reposit
 overrides), and `builtin:<name>` (or `<pack>:<name>`) names one layer's template, so that a
 pack template can `{% extends "builtin:pipelines/azure-pipelines.yml.j2" %}` and replace
 named blocks. With layers the environment is Jinja's immutable sandbox: a pack's templates
-cannot call methods that change data or reach private attributes. Without any, the one
-built-in environment is used, as before.
+cannot call methods that change data or reach private attributes, nor print a value from the
+spec without a quoting filter (`render/user_text.py`). Without any, the one built-in
+environment is used, as before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import shlex
 import traceback
 from collections.abc import Sequence
@@ -27,7 +29,6 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
-import jinja2.sandbox
 
 from mlopsgen import layout
 from mlopsgen.errors import MlopsgenError
@@ -40,6 +41,7 @@ from mlopsgen.render.quoting import (
     py_str,
     yaml_str,
 )
+from mlopsgen.render.user_text import PackSandbox, taint
 from mlopsgen.resources import templates_dir
 
 BUILTIN = layout.BUILTIN_LAYER
@@ -121,8 +123,11 @@ def layered_environment(layers: tuple[Layer, ...]) -> jinja2.Environment:
     chosen = template_layers(layers)
     if not chosen:
         return environment()
-    sandbox = jinja2.sandbox.ImmutableSandboxedEnvironment
-    return _configure(sandbox(loader=layered_loader(chosen), **_options()))
+    builtin_root = os.path.join(str(templates_dir()), "")
+    env = PackSandbox(builtin_root, loader=layered_loader(chosen), **_options())
+    _configure(env)
+    env.quote_filters()
+    return env
 
 
 def block_indent(text: str, width: int) -> str:
@@ -147,7 +152,7 @@ def render_template(name: str, context: dict[str, Any], layers: tuple[Layer, ...
     if not layers:
         return template(name).render(context)
     try:
-        return template(name, layers).render(context)
+        return template(name, layers).render(taint(context))
     except jinja2.TemplateError as exc:  # a pack's template: the pack's problem, one line
         raise MlopsgenError(f"{_failing_line(exc)}: {type(exc).__name__}: {exc}") from exc
 

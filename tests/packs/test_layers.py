@@ -83,18 +83,3 @@ def test_a_pack_template_cannot_reach_outside_the_sandbox(tmp_path: Path, body: 
     assert code == 1, out
     assert "Traceback" not in out
     assert f"{tmp_path / 'acme/templates' / PIPELINE}:3: " in out
-
-
-def test_a_value_spliced_without_quoting_is_caught_at_render(tmp_path: Path) -> None:
-    """A pack that prints a user string raw into the pipeline: a stage name is safe, but an
-    approval's instructions (free text) with ': ' breaks the YAML, and render says so."""
-    text = '{% extends "builtin:' + PIPELINE + '" %}\n{% block deploy_steps_after scoped %}\n'
-    body = "- script: echo done\n  displayName: {{ spec.description }}\n"
-    pack(tmp_path, templates={PIPELINE: text + body + "{% endblock %}\n"})
-    spec = project(tmp_path / "repo", str(tmp_path / "acme"))
-    source = spec.read_text("utf-8")
-    spec.write_text(source.replace("name: minimal\n", 'name: minimal\ndescription: "a: b"\n'))
-    code, out = cli("render", str(spec))
-    assert code == 1, out
-    assert "the template packs render a pipeline that is not YAML at line " in out
-    assert "Traceback" not in out
