@@ -344,12 +344,24 @@ def pack_test(
     update: Annotated[
         bool, typer.Option("--update", help="Rewrite the golden trees instead of comparing.")
     ] = False,
+    policy_warnings: Annotated[
+        bool,
+        typer.Option(
+            "--policy-warnings",
+            help="Report the pack's policy as warnings: for specs not written for the pack "
+            "(e.g. mlopsgen's examples), whose render is still worth comparing.",
+        ),
+    ] = False,
 ) -> None:
     """Test a template pack: render its example specs (and SPECS) with it and compare each
     tree with its golden tree, <golden>/<spec folder>/ (exit 1 with a diff when one differs)."""
     from mlopsgen.commands.packs import run_pack_test
 
-    _guard(lambda: run_pack_test(pack, list(specs or []), golden, update))
+    _guard(
+        lambda: run_pack_test(
+            pack, list(specs or []), golden, update, policy_warnings=policy_warnings
+        )
+    )
 
 
 @app.command()
