@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "runtime": set(),  # ships to the cluster alone: the standard library only
     "timeouts": {"model", "runtime"},  # one formula for job timeouts: render and validate
     "governance": {"model"},  # the checks a spec asks of Azure DevOps (pure)
+    "review": {"runtime"},  # a stage's gates and approvals, read from generated files (pure)
     "scaffold": _BASE | {"render", "spec"},  # what init writes (pure)
     "spec": _BASE | {"model", "runtime", "azure_devops", "timeouts"},  # compile builds the model
     "model": _BASE | {"spec"},  # defaults come from the schema
@@ -49,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
         "azureml",
         "report",
         "governance",
+        "review",
         "scaffold",
     },
     "cli": _BASE | {"commands"},

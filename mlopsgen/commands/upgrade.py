@@ -1,7 +1,8 @@
 """`mlopsgen upgrade`: bump the packs' pins in the project configuration, re-render, and show
-the reviewer what changes (issue 13): each file, and for each job the fields `deploy` would
-change (the same `differences()` as `mlopsgen plan`, here between the job file on disk and
-the new render), the gates among them; the pipeline (stages, approvals) as a diff.
+the reviewer what changes (issue 13): first each stage's approval and gates that change
+(`mlopsgen/review.py`), then each file, and for each job the fields `deploy` would change
+(the same `differences()` as `mlopsgen plan`, here between the job file on disk and the new
+render); the pipeline as a diff.
 
 Install the new pack version first (`pip install contoso-pack==1.1.0`): mlopsgen reads the
 installed pack, and the pin it checks against is the one this command writes.
@@ -11,11 +12,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlopsgen.commands import console
 from mlopsgen.commands.files import output_root, require_files, run_render
 from mlopsgen.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from mlopsgen.model import Spec
+    from mlopsgen.render.artifacts import Rendered
+    from mlopsgen.writer import Plan
 
 
 def run_upgrade(specs: list[Path], pins: list[str], out: Path | None = None) -> ExitCode:
@@ -66,6 +72,7 @@ def _review(specs: list[Path], out: Path | None) -> bool:
         root = output_root(path, result.spec, out)
         plan = writer.plan(root, writer.generated_tree(result.spec, rendered.files()), force=True)
         console.out(f"{path}:\n")
+        console.out(_controls(result.spec, rendered, plan))
         for change in plan.pending():
             console.out(f"  {change.action:<7} {change.path}\n")
             job = next((j for j in rendered.jobs if j.path == change.path), None)
@@ -83,3 +90,27 @@ def _job_fields(new: Any, old: Any) -> str:
         f"      {f.path}: {json.dumps(f.current)} -> {json.dumps(f.desired)}\n"
         for f in differences(new, old)
     )
+
+
+def _controls(spec: Spec, rendered: Rendered, plan: Plan) -> str:
+    """Each stage's approval and gates that the new render changes, first: what a reviewer
+    must not miss in the diff below (`mlopsgen/review.py`)."""
+    from mlopsgen import review
+    from mlopsgen.render.pipeline import stage_id
+
+    on_disk = {c.path: c.old.decode("utf-8") if c.old is not None else None for c in plan.changes}
+    ids = {stage.name: stage_id(stage) for stage in spec.stages}
+    pipeline = rendered.pipeline
+    before = review.approvals(on_disk.get(pipeline.path), ids)
+    after = review.approvals(pipeline.text, ids)
+    controls: dict[str, dict[str, dict[str, str]]] = {"before": {}, "after": {}}
+    for stage in spec.stages:
+        job = rendered.job("deploy", stage.name)
+        old_gates = review.gates(on_disk.get(job.path)) if job else review.NONE
+        new_gates = review.gates(job.text) if job else review.NONE
+        controls["before"][stage.name] = {"approval": before[stage.name], "gates": old_gates}
+        controls["after"][stage.name] = {"approval": after[stage.name], "gates": new_gates}
+    lines = review.changes(controls["before"], controls["after"])
+    if not lines:
+        return "  gates and approvals: unchanged\n"
+    return "  gates and approvals:\n" + "".join(f"    {line}\n" for line in lines)

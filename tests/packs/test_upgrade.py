@@ -82,3 +82,64 @@ def test_bump_keeps_everything_but_the_pin(tmp_path: Path) -> None:
     assert isinstance(read, TomlFile)
     new = bump_pins(read, ["contoso-pack==1.1.0"])
     assert new == config.read_text().replace("'Contoso_Pack==1.0.*'", "'Contoso_Pack==1.1.0'")
+
+
+PIPELINE = "pipelines/azure-pipelines.yml.j2"
+# A whole-file replacement (the escape hatch) whose deploy stage has no approval job.
+NO_APPROVAL = "stages:\n  - stage: Deploy_prod\n    jobs: []\n"
+
+
+def test_upgrade_shows_an_approval_the_new_version_drops_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+    _upgrade_site(site, "1.0.0", "a")
+    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
+    approval = "    approval:\n      approvers: [lead@example.com]\n"
+    spec.write_text(spec.read_text("utf-8") + approval)
+    assert cli("render", str(spec))[0] == 0
+    _upgrade_site(site, "2.0.0", "a")
+    template = site / "acme_pack" / "templates" / PIPELINE
+    template.parent.mkdir(parents=True)
+    template.write_text(NO_APPROVAL)
+    code, out = cli("upgrade", str(spec), "--pack", "acme-pack==2.0.0")
+    assert code == 0, out
+    assert (
+        "  gates and approvals:\n"
+        "    prod: approval: approvers lead@example.com, 1440 min then reject, "
+        "self-approval off -> none\n"
+    ) in out
+    assert out.index("gates and approvals") < out.index("update  azure-pipelines.yml")
+
+
+def test_upgrade_says_when_gates_and_approvals_are_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+    _upgrade_site(site, "1.0.0", "a")
+    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
+    assert cli("render", str(spec))[0] == 0
+    _upgrade_site(site, "1.1.0", "b")
+    code, out = cli("upgrade", str(spec), "--pack", "acme-pack==1.1.0")
+    assert code == 0, out
+    assert "  gates and approvals: unchanged\n" in out
+
+
+def test_upgrade_out_compares_with_and_renders_into_the_out_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+    _upgrade_site(site, "1.0.0", "a")
+    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
+    out_dir = tmp_path / "generated"
+    assert cli("render", str(spec), "--out", str(out_dir))[0] == 0
+    _upgrade_site(site, "1.1.0", "b")
+    code, out = cli("upgrade", str(spec), "--pack", "acme-pack==1.1.0", "--out", str(out_dir))
+    assert code == 0, out
+    assert '      tags.budget: "a" -> "b"\n' in out  # compared with the files under --out
+    assert '"budget": "b"' in (out_dir / "minimal" / "databricks" / "train.json").read_text()
+    assert not (spec.parent / "azure-pipelines.yml").exists()  # nothing beside the spec
+    assert cli("check", str(spec), "--out", str(out_dir))[0] == 0
