@@ -4,6 +4,7 @@ time zones (issue 13)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from packs.support import CONTOSO, REPO, cli, cli_stdout, project
 
 from mlopsgen.render import environment
@@ -131,3 +133,55 @@ def test_check_explains_a_template_change_under_the_same_version(tmp_path: Path)
     assert code == 1
     assert f"{spec}: the template packs' templates changed since the last render" in out
     assert "+                - script: contoso-scan2 --stage prod" in out
+
+
+def _install_contoso(site: Path, version: str, budget: str) -> None:
+    """The example pack installed as the package contoso-mlopsgen-pack (its entry point
+    names the package folder), at `version`, its budget patch set to `budget`."""
+    for old in [site / "contoso_mlopsgen_pack", *site.glob("contoso_mlopsgen_pack-*")]:
+        shutil.rmtree(old, ignore_errors=True)
+    package = site / "contoso_mlopsgen_pack"
+    shutil.copytree(CONTOSO, package, ignore=shutil.ignore_patterns("example"))
+    manifest = package / "mlopsgen-pack.toml"
+    manifest.write_text(manifest.read_text("utf-8").replace('"1.0.0"', f'"{version}"'))
+    patches = package / "patches.toml"
+    patches.write_text(patches.read_text("utf-8").replace('"ml-platform"', f'"{budget}"'))
+    info = site / f"contoso_mlopsgen_pack-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: contoso-mlopsgen-pack\nVersion: {version}\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[mlopsgen.packs]\ncontoso-mlopsgen-pack = contoso_mlopsgen_pack\n"
+    )
+    importlib.invalidate_caches()
+
+
+def test_the_example_pack_installed_and_pinned_is_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fleet recipe on the example: pinned 1.0.0 rendered; 1.1.0 installed (Finance moved
+    the budget line) fails check until `upgrade` bumps the pin, shows the job fields that
+    change and that gates and approvals do not, and re-renders; check passes again."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    _install_contoso(site, "1.0.0", "ml-platform")
+    spec = project(tmp_path / "repo", "contoso-mlopsgen-pack==1.0.0", spec=CONTOSO / "example")
+    assert cli("render", str(spec))[0] == 0
+    _install_contoso(site, "1.1.0", "ml-finance")
+    code, out = cli("check", str(spec))
+    assert code == 1, out  # the pin and what is installed disagree: one located error
+    assert "error[E402]: pack contoso 1.1.0 is installed" in out
+    assert "pip install 'contoso-mlopsgen-pack==1.0.0'" in out
+    code, out = cli("upgrade", str(spec), "--pack", "contoso-mlopsgen-pack==1.1.0")
+    assert code == 0, out
+    assert "  gates and approvals: unchanged\n" in out
+    for job in ("train", "deploy-prod"):
+        assert f"  update  databricks/{job}.json\n" in out
+    assert '      tags.contoso-budget: "ml-platform" -> "ml-finance"\n' in out
+    config = (tmp_path / "repo" / "pyproject.toml").read_text("utf-8")
+    assert 'packs = ["contoso-mlopsgen-pack==1.1.0"]' in config
+    assert cli("check", str(spec))[0] == 0
+    manifest = json.loads((spec.parent / ".mlopsgen/manifest.json").read_text("utf-8"))
+    assert manifest["packs"] == {"contoso": "1.1.0"}
