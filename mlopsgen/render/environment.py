@@ -41,7 +41,7 @@ from mlopsgen.render.quoting import (
     py_str,
     yaml_str,
 )
-from mlopsgen.render.user_text import PackSandbox, taint
+from mlopsgen.render.user_text import PackSandbox
 from mlopsgen.resources import templates_dir
 
 BUILTIN = layout.BUILTIN_LAYER
@@ -151,8 +151,11 @@ def template(name: str, layers: tuple[Layer, ...] = ()) -> jinja2.Template:
 def render_template(name: str, context: dict[str, Any], layers: tuple[Layer, ...] = ()) -> str:
     if not layers:
         return template(name).render(context)
+    env = layered_environment(layers)
     try:
-        return template(name, layers).render(taint(context))
+        if isinstance(env, PackSandbox):
+            return env.render_checked(template(name, layers), context)
+        return template(name, layers).render(context)
     except jinja2.TemplateError as exc:  # a pack's template: the pack's problem, one line
         raise MlopsgenError(f"{_failing_line(exc)}: {type(exc).__name__}: {exc}") from exc
 

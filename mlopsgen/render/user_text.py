@@ -8,8 +8,8 @@ quoting filters (`yaml`, `shell`, `json`, `py`, `comment`, `md`, `mermaid`) turn
 plain text, quoted for its target.
 
 Every `{{ ... }}` written by a pack's (or the repository's) own template goes through
-`guarded()`, compiled in by `PackCodeGenerator`: printing a `UserText` there is refused with
-the template's file and line. The built-in templates, which pack templates extend, quote every
+`guarded()`, compiled in by `PackCodeGenerator`: printing a `UserText` there is refused, every
+such print of the render at once, with the template's file and lines. The built-in templates, which pack templates extend, quote every
 user string themselves (golden tests, the vendors' schemas and the oracles check them) and
 print derived values such as conditions and timeouts as they are; their output is not guarded.
 
@@ -27,10 +27,11 @@ from typing import Any
 
 import jinja2
 import jinja2.compiler
-import jinja2.exceptions
 import jinja2.nodes
 import jinja2.runtime
 import jinja2.sandbox
+
+from mlopsgen.errors import MlopsgenError
 
 # The filters that quote for a target: their result is text the target reads as one value.
 QUOTING_FILTERS = frozenset({"yaml", "json", "py", "comment", "mermaid", "md", "shell"})
@@ -133,6 +134,7 @@ class PackCodeGenerator(jinja2.compiler.CodeGenerator):
         super()._output_child_pre(node, frame, finalize)
         if self._is_pack_template():
             self.write("environment.guarded(")
+            self.write(f"{self.filename or self.name!r}, {node.lineno}, ")
 
     def _output_child_post(
         self,
@@ -154,6 +156,25 @@ class PackSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def __init__(self, builtin_root: str, **options: Any) -> None:
         super().__init__(**options)
         self.builtin_root = builtin_root
+        # (template file, line) of each unquoted print of the render under way: one render
+        # at a time (mlopsgen renders a spec's files one after the other)
+        self.unquoted: set[tuple[str, int]] = set()
+
+    def render_checked(self, template: jinja2.Template, context: dict[str, Any]) -> str:
+        """Render with the context's strings tainted; every unquoted print of a pack's
+        template is reported at once, the first one located, the others by line."""
+        self.unquoted.clear()
+        text = template.render(taint(context))
+        if self.unquoted:
+            found = sorted(self.unquoted)
+            (first, line), rest = found[0], found[1:]
+            others = ", ".join(f"{n}" if f == first else f"{f}:{n}" for f, n in rest)
+            also = f" (also at line {others})" if len(rest) == 1 else f" (also at lines {others})"
+            raise MlopsgenError(
+                f"{first}:{line}: prints a value from the spec without a quoting filter"
+                f"{also if rest else ''}: {_HINT}"
+            )
+        return text
 
     def quote_filters(self) -> None:
         """Wrap the filters once they are configured: quoting ones make plain text, all
@@ -194,13 +215,11 @@ class PackSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         text = "".join(map(str, parts))
         return UserText(text) if any(carries(part) for part in parts) else text
 
-    @staticmethod
-    def guarded(value: Any) -> Any:
-        """The value a pack's `{{ ... }}` prints; render reports the template's file:line."""
+    def guarded(self, template: str, line: int, value: Any) -> Any:
+        """The value a pack's `{{ ... }}` prints; an unquoted one is noted, not printed."""
         if carries(value):
-            raise jinja2.exceptions.SecurityError(
-                "prints a value from the spec without a quoting filter: " + _HINT
-            )
+            self.unquoted.add((template, line))
+            return ""
         return value
 
 

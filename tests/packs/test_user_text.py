@@ -57,7 +57,7 @@ def test_a_value_from_the_spec_printed_without_quoting_is_refused(
     assert code == 1, out
     template = tmp_path / "acme" / "templates" / PIPELINE
     line = 3 + next(i for i, text in enumerate(body.splitlines()) if "{{" in text)
-    assert out.startswith(f"error: {template}:{line}: SecurityError: ")
+    assert out.startswith(f"error: {template}:{line}: prints a value from the spec without ")
     assert "without a quoting filter" in out and "| shell in a script" in out
     assert "Traceback" not in out
     assert not (spec.parent / "azure-pipelines.yml").exists()  # nothing written
@@ -111,7 +111,7 @@ def test_a_notebook_prelude_needs_py_quoting(tmp_path: Path, cell: str, renders:
     code, out = cli("render", str(spec))
     assert code == (0 if renders else 1), out
     if not renders:
-        assert f"{tmp_path / 'acme' / 'templates' / NOTEBOOK}:3: SecurityError: " in out
+        assert f"{tmp_path / 'acme' / 'templates' / NOTEBOOK}:3: prints a value" in out
 
 
 def test_shell_quoting_on_the_script_line_itself_is_caught_by_the_yaml_check(
@@ -124,3 +124,20 @@ def test_shell_quoting_on_the_script_line_itself_is_caught_by_the_yaml_check(
     assert code == 1, out
     assert "the template packs render a pipeline that is not YAML at line " in out
     assert not (spec.parent / "azure-pipelines.yml").exists()
+
+
+def test_every_unquoted_line_is_reported_at_once(tmp_path: Path) -> None:
+    body = (
+        "- script: echo {{ spec.name }}\n"  # line 3
+        "  displayName: {{ spec.description | yaml }}\n"
+        "- script: echo {{ stage.name }} {{ spec.name }}\n"  # line 5, twice
+        "{{ super() }}\n"  # the built-in block's own output (empty) is not the pack's print
+    )
+    spec = _pipeline_pack(tmp_path, body)
+    code, out = cli("render", str(spec))
+    assert code == 1, out
+    template = tmp_path / "acme" / "templates" / PIPELINE
+    assert out.startswith(
+        f"error: {template}:3: prints a value from the spec without a quoting filter "
+        "(also at line 5): quote it for where it goes: | shell in a script"
+    ), out
