@@ -27,13 +27,19 @@ def _upgrade_site(site: Path, version: str, budget: str) -> None:
     importlib.invalidate_caches()
 
 
-def test_upgrade_bumps_the_pin_rerenders_and_shows_job_fields(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _pinned_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """acme-pack 1.0.0 installed in `tmp_path/site` (on sys.path) and a repository pinning it;
+    returns the site and the spec."""
     site = tmp_path / "site"
     monkeypatch.syspath_prepend(str(site))
     _upgrade_site(site, "1.0.0", "a")
-    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
+    return site, project(tmp_path / "repo", "acme-pack==1.0.0")
+
+
+def test_upgrade_bumps_the_pin_rerenders_and_shows_job_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, spec = _pinned_repo(tmp_path, monkeypatch)
     config = tmp_path / "repo" / "pyproject.toml"
     config.write_text("# our packs\n" + config.read_text().replace('"]\n', '"]  # bot-managed\n'))
     assert cli("render", str(spec))[0] == 0
@@ -44,6 +50,7 @@ def test_upgrade_bumps_the_pin_rerenders_and_shows_job_fields(
     assert config.read_text() == (
         '# our packs\n[tool.mlopsgen]\npacks = ["acme-pack==1.1.0"]  # bot-managed\n'
     )
+    assert "  gates and approvals: unchanged\n" in out
     assert "  update  databricks/train.json\n" in out
     assert '      tags.budget: "a" -> "b"\n' in out
     assert "acme-pack==1.1.0" in out  # the pipeline installs the new pin: its diff is shown
@@ -60,10 +67,7 @@ def test_a_pin_the_project_does_not_have_is_a_usage_error(tmp_path: Path) -> Non
 def test_a_new_version_that_fails_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = tmp_path / "site"
-    monkeypatch.syspath_prepend(str(site))
-    _upgrade_site(site, "1.0.0", "a")
-    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
+    _, spec = _pinned_repo(tmp_path, monkeypatch)
     config = tmp_path / "repo" / "pyproject.toml"
     before = config.read_text()
     code, out = cli("upgrade", str(spec), "--pack", "acme-pack==2.0.0")  # 1.0.0 installed
@@ -92,10 +96,7 @@ NO_APPROVAL = "stages:\n  - stage: Deploy_prod\n    jobs: []\n"
 def test_upgrade_shows_an_approval_the_new_version_drops_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = tmp_path / "site"
-    monkeypatch.syspath_prepend(str(site))
-    _upgrade_site(site, "1.0.0", "a")
-    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
+    site, spec = _pinned_repo(tmp_path, monkeypatch)
     approval = "    approval:\n      approvers: [lead@example.com]\n"
     spec.write_text(spec.read_text("utf-8") + approval)
     assert cli("render", str(spec))[0] == 0
@@ -113,27 +114,10 @@ def test_upgrade_shows_an_approval_the_new_version_drops_first(
     assert out.index("gates and approvals") < out.index("update  azure-pipelines.yml")
 
 
-def test_upgrade_says_when_gates_and_approvals_are_unchanged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = tmp_path / "site"
-    monkeypatch.syspath_prepend(str(site))
-    _upgrade_site(site, "1.0.0", "a")
-    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
-    assert cli("render", str(spec))[0] == 0
-    _upgrade_site(site, "1.1.0", "b")
-    code, out = cli("upgrade", str(spec), "--pack", "acme-pack==1.1.0")
-    assert code == 0, out
-    assert "  gates and approvals: unchanged\n" in out
-
-
 def test_upgrade_out_compares_with_and_renders_into_the_out_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = tmp_path / "site"
-    monkeypatch.syspath_prepend(str(site))
-    _upgrade_site(site, "1.0.0", "a")
-    spec = project(tmp_path / "repo", "acme-pack==1.0.0")
+    site, spec = _pinned_repo(tmp_path, monkeypatch)
     out_dir = tmp_path / "generated"
     assert cli("render", str(spec), "--out", str(out_dir))[0] == 0
     _upgrade_site(site, "1.1.0", "b")
