@@ -78,8 +78,8 @@ def test_policy_violations_point_at_the_spec_in_validate_and_check(tmp_path: Pat
     code, out = cli_stdout("validate", "--format", "json", str(spec))
     found = {d["code"]: d for d in json.loads(out)}
     assert found["P001"]["severity"] == "error" and found["P001"]["line"] == 14
-    # no cluster policy, no cost center; the endpoint rule holds (no serving)
-    assert sorted(found) == ["P001", "P002", "P003", "P004"]
+    # no cluster policy, no cost center, prod without an environment; no serving: P005 holds
+    assert sorted(found) == ["P001", "P002", "P003", "P004", "P006"]
     assert found["P003"]["path"] in ("training.compute.policy_id", "runtime_compute.policy_id")
     assert found["P004"]["path"] == "tags.cost_center"
     assert found["P002"]["severity"] == "warning"

@@ -114,10 +114,11 @@ def test_tags_cost_center_is_set_in_the_companys_form(
     assert _found(tmp_path, COST_CENTER, edit) == found
 
 
+# Production is the last stage: its endpoint scales to zero only when its own
+# stages[].serving.scale_to_zero says so (the spec-level key is for the other stages), so the
+# key as written is the whole truth there.
 NO_SCALE_TO_ZERO = _rule(
-    "every_stage",
-    'path = "serving.scale_to_zero"\ncheck = "not_equals"\nvalue = true\n'
-    'when = { path = "name", check = "one_of", value = ["prod", "production"] }\n',
+    "last_stage", 'path = "serving.scale_to_zero"\ncheck = "not_equals"\nvalue = true\n'
 )
 STAGING = "    service_connection: sc-databricks-staging\n"
 PRODUCTION = "    service_connection: sc-databricks-prod\n"
@@ -139,6 +140,20 @@ def test_production_endpoints_do_not_scale_to_zero(
     tmp_path: Path, edit: tuple[str, str] | None, found: list[str]
 ) -> None:
     assert _found(tmp_path, NO_SCALE_TO_ZERO, edit) == found
+
+
+PROD_ENVIRONMENT = _rule(
+    "every_stage",
+    'path = "environment"\ncheck = "required"\n'
+    'when = { path = "name", check = "matches", value = "prod.*" }\n',
+)
+
+
+def test_when_limits_a_rule_to_the_stages_it_names(tmp_path: Path) -> None:
+    """Stages named prod... deploy through an Azure DevOps environment; staging need not."""
+    assert _found(tmp_path / "a", PROD_ENVIRONMENT) == ["stages[production].environment@40"]
+    named = (PRODUCTION, PRODUCTION + "    environment: wine-prod\n")
+    assert _found(tmp_path / "b", PROD_ENVIRONMENT, named) == []
 
 
 def test_a_bound_on_a_number_as_a_warning(tmp_path: Path) -> None:
