@@ -4,7 +4,9 @@ generated tree with the pack's golden tree, `<golden>/<spec folder>/`, as this r
 tests its own templates; `--update` rewrites the golden trees on purpose.
 
 The runtime's files are left out (they are mlopsgen's, not the pack's). The same oracles as
-`render` apply: the spec's rules, the pack's policies, the checks of the rendered pipeline.
+`render` apply (the spec's rules, the pack's policies, the checks of the rendered pipeline),
+then independent validators (`pack_validators.py`: Microsoft's Azure Pipelines schema,
+databricks-sdk's JobSettings, the notebook format) before the golden comparison.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlopsgen.commands import console
+from mlopsgen.commands import console, pack_validators
 from mlopsgen.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ def run_pack_test(
     from mlopsgen import report
     from mlopsgen.spec.project import pack_project
 
+    pack_validators.require()
     project = pack_project(pack)
     if project.problems:
         console.err(report.as_text(project.problems))
@@ -74,7 +77,12 @@ def _test_one(spec_path: Path, project: Project, golden: Path, update: bool) -> 
     console.err(report.as_text(result.diagnostics))
     if result.spec is None:
         return ExitCode.INVALID
-    files = [a for a in render_spec(result.spec).files() if not layout.is_runtime_file(a.path)]
+    rendered = render_spec(result.spec)
+    found = pack_validators.problems(rendered.pipeline, rendered.jobs, rendered.notebooks)
+    if found:
+        console.err("".join(f"{spec_path}: {line}\n" for line in found))
+        return ExitCode.INVALID
+    files = [a for a in rendered.files() if not layout.is_runtime_file(a.path)]
     plan = writer.plan(golden, writer.generated_tree(result.spec, files), force=True)
     pending = plan.pending()
     if update:

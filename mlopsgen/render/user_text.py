@@ -9,9 +9,10 @@ plain text, quoted for its target.
 
 Every `{{ ... }}` written by a pack's (or the repository's) own template goes through
 `guarded()`, compiled in by `PackCodeGenerator`: printing a `UserText` there is refused, every
-such print of the render at once, with the template's file and lines. The built-in templates, which pack templates extend, quote every
-user string themselves (golden tests, the vendors' schemas and the oracles check them) and
-print derived values such as conditions and timeouts as they are; their output is not guarded.
+such print of the render at once, with the template's file and lines. The built-in
+templates, which pack templates extend, quote every user string themselves (golden tests,
+the vendors' schemas and the oracles check them) and print derived values such as
+conditions and timeouts as they are; their output is not guarded.
 
 A string literal in a pack's template is the pack's own text and prints as it is. What still
 gets through needs intent (e.g. `{{ spec.name | list | first }}`, character by character):

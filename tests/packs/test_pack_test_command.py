@@ -5,8 +5,10 @@ its golden trees; `--update` rewrites them on purpose."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
+import pytest
 from packs.support import CONTOSO, REPO, cli
 
 IGNORED = shutil.ignore_patterns("pyproject.toml", "databricks", "azure-pipelines.yml")
@@ -75,3 +77,45 @@ def test_no_specs_is_a_usage_error(tmp_path: Path) -> None:
     code, out = cli("pack-test", str(pack))
     assert code == 2, out
     assert "no specs" in out
+
+
+def _with_block(pack: Path, template: str, block: str, body: str) -> None:
+    """Replace the pack's `template` with one that fills `block` with `body`."""
+    target = pack / "templates" / template
+    target.write_text(
+        f'{{% extends "builtin:{template}" %}}\n{{% block {block} scoped %}}\n{body}'
+        "{% endblock %}\n"
+    )
+
+
+def test_a_step_microsofts_schema_rejects_fails_the_pack_test(tmp_path: Path) -> None:
+    """Valid YAML, quoted values, but `scrip:` is no step: the schema says so, not a run."""
+    pack = _contoso_copy(tmp_path)
+    _with_block(pack, "pipelines/azure-pipelines.yml.j2", "deploy_steps_before", "- scrip: x\n")
+    code, out = cli("pack-test", str(pack), "--update")
+    assert code == 1, out
+    assert (
+        "azure-pipelines.yml: Microsoft's Azure Pipelines schema: "
+        "$.stages[2].jobs[0].strategy.runOnce.deploy.steps[3]: "
+        "Additional properties are not allowed ('scrip' was unexpected)"
+    ) in out
+    assert not (pack / "golden").exists()  # stopped before the golden trees
+
+
+def test_a_notebook_cell_that_is_not_python_fails_the_pack_test(tmp_path: Path) -> None:
+    pack = _contoso_copy(tmp_path)
+    _with_block(pack, "notebooks/task.py.j2", "prelude", "# COMMAND ----------\n\nprint(1\n\n")
+    code, out = cli("pack-test", str(pack), "--update")
+    assert code == 1, out
+    assert "notebooks/gate.py:" in out and ": not Python: " in out
+    assert not (pack / "golden").exists()
+
+
+def test_without_the_validators_pack_test_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "check_jsonschema", None)  # as if not installed
+    code, out = cli("pack-test", str(_contoso_copy(tmp_path)))
+    assert code == 2, out
+    assert "check-jsonschema not installed" in out
+    assert "pip install 'mlopsgen[pack-test]'" in out
