@@ -11,7 +11,7 @@ from mlopsgen.commands import console
 from mlopsgen.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from mlopsgen.model import Spec
+    from mlopsgen.model import Layer, Spec
     from mlopsgen.spec.diagnostics import Diagnostic
 
 
@@ -220,9 +220,23 @@ def run_layers(specs: list[Path]) -> ExitCode:
             continue
         layers = result.spec.origin.layers
         packs = [(layer.name, layer.version) for layer in layers]
-        templates = template_origins(layers)
+        templates = {
+            name: _described(name, owner, layers)
+            for name, owner in template_origins(layers).items()
+        }
         console.out(report.layers(str(path), packs, templates, result.defaults_from))
     return code
+
+
+def _described(template: str, owner: str, layers: tuple[Layer, ...]) -> str:
+    """`contoso (extends builtin:...; blocks: ...)`, or `builtin` for mlopsgen's own."""
+    from mlopsgen.spec.pack_templates import describe
+
+    layer = next((la for la in layers if la.name == owner and la.templates is not None), None)
+    if layer is None or layer.templates is None:
+        return owner
+    text = (Path(layer.templates) / template).read_text(encoding="utf-8")
+    return f"{owner} ({describe(template, text)})"
 
 
 def run_environments(specs: list[Path], output_format: str) -> ExitCode:

@@ -87,6 +87,19 @@ def parse(text: str) -> Parsed:
     return Parsed(blocks, (str(target.value) if quoted else None, parent.lineno))  # type: ignore[attr-defined]
 
 
+def describe(template: str, text: str) -> str:
+    """How a layer's template changes mlopsgen's (for `mlopsgen layers`): the template it
+    extends and the blocks it fills, a whole-file replacement, or a partial of its own."""
+    parsed = parse(text)
+    if posixpath.basename(template).startswith("_"):
+        return "a partial of its own"
+    if parsed.extends is None:
+        return "replaces the whole file"
+    parent = parsed.extends[0] or "a computed name"
+    blocks = ", ".join(sorted({name for name, _ in parsed.blocks})) or "none"
+    return f"extends {parent}; blocks: {blocks}"
+
+
 def _check_source(
     name: str, path: Path, template: str, text: str, lower: Sources
 ) -> Iterator[Diagnostic]:

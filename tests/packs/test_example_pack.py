@@ -113,9 +113,16 @@ def test_layers_shows_where_each_template_and_default_comes_from(tmp_path: Path)
         f"{spec}:",
         "  layers: builtin, contoso 1.0.0 (most specific last)",
     ]
-    assert "  template pipelines/azure-pipelines.yml.j2: contoso\n" in out
+    assert (
+        "  template pipelines/azure-pipelines.yml.j2: contoso (extends "
+        "builtin:pipelines/azure-pipelines.yml.j2; blocks: deploy_steps_before, "
+        "pipeline_variables)\n"
+    ) in out
     assert "  template pipelines/_macros.j2: builtin\n" in out
-    assert "  template notebooks/task.py.j2: contoso\n" in out
+    assert (
+        "  template notebooks/task.py.j2: contoso (extends builtin:notebooks/task.py.j2; "
+        "blocks: prelude)\n"
+    ) in out
     assert out.endswith("  default pipeline.pool.name: contoso\n")
 
 

@@ -49,6 +49,19 @@ def test_the_most_specific_layer_wins_and_is_shown(tmp_path: Path) -> None:
     spec = project(tmp_path / "repo", str(low), str(high))
     assert cli("render", str(spec))[0] == 0
     assert (spec.parent / "azure-pipelines.yml").read_text("utf-8") == LOW
+    code, out = cli("layers", str(spec))
+    assert code == 0, out
+    shown = f"  template {PIPELINE}: high (extends low:{PIPELINE}; blocks: none)\n"
+    assert shown in out
+
+
+def test_layers_tells_a_replacement_and_a_partial(tmp_path: Path) -> None:
+    templates = {PIPELINE: LOW, "pipelines/_steps.j2": "- script: echo\n"}
+    spec = project(tmp_path / "repo", str(pack(tmp_path, templates=templates)))
+    code, out = cli("layers", str(spec))
+    assert code == 0, out
+    assert f"  template {PIPELINE}: acme (replaces the whole file)\n" in out
+    assert "  template pipelines/_steps.j2: acme (a partial of its own)\n" in out
 
 
 def test_the_repository_overrides_folder_sits_above_every_pack(tmp_path: Path) -> None:
