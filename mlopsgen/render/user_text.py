@@ -15,7 +15,7 @@ the vendors' schemas and the oracles check them) and print derived values such a
 conditions and timeouts as they are; their output is not guarded.
 
 A string literal in a pack's template is the pack's own text and prints as it is. What still
-gets through needs intent (e.g. `{{ spec.name | list | first }}`, character by character):
+gets through needs intent (e.g. `spec.name.encode()`, or numbers made from its characters):
 render also checks that a pack's pipeline is still YAML with a list of stages
 (`render/pipeline.py`).
 """
@@ -23,7 +23,7 @@ render also checks that a pack's pipeline is still YAML with a list of stages
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jinja2
@@ -49,6 +49,9 @@ class UserText(str):
 
     def __getitem__(self, key: Any) -> UserText:  # Jinja compiles x[1:3] to a plain slice
         return UserText(super().__getitem__(key))
+
+    def __iter__(self) -> Iterator[str]:  # a loop over it, or `| list`, character by character
+        return (UserText(character) for character in str.__iter__(self))
 
 
 def taint(value: Any) -> Any:
@@ -95,6 +98,9 @@ def _quoting(function: Callable[..., Any]) -> Callable[..., Any]:
 def _propagating(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def propagated(*args: Any, **kwargs: Any) -> Any:
+        # `map` and `select` hand the next filter a generator: look inside it (as a tuple,
+        # which every filter takes as it would the generator) before it is consumed
+        args = tuple(tuple(a) if isinstance(a, Iterator) else a for a in args)
         result = function(*args, **kwargs)
         if carries(args) or carries(kwargs):
             return taint(result)

@@ -36,6 +36,9 @@ REFUSED = {
     "a string method": "- script: echo {{ spec.description.strip() }}\n",
     "a generic filter": "- script: echo {{ spec.description | trim | lower }}\n",
     "a list joined": '- script: echo {{ [spec.name, stage.name] | join(" ") }}\n',
+    "mapped then joined": '- script: echo {{ spec.stages | map(attribute="name") | join }}\n',
+    "character by character": "- script: echo {% for c in spec.name %}{{ c }}{% endfor %}\n",
+    "a list of characters": "- script: echo {{ spec.name | list | first }}\n",
     "str.format of a literal": '- script: echo {{ "{}-x".format(stage.name) }}\n',
     "set first": "{% set who = stage.name %}\n- script: echo {{ who }}\n",
     "a loop over a list": "{% for key in spec.tags or [spec.name] %}\n- script: echo {{ key }}\n"
