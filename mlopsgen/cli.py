@@ -1,74 +1,130 @@
 """The command line: options in, one core call, exit code out. No rules live here.
 
-Heavy modules (jsonschema, jinja2, databricks-sdk, mlflow) are imported inside the commands
-that need them, so `mlopsgen --help` stays fast.
+Built on the standard library's argparse (issue 15): typer and click cost ~30 ms of every
+start, more than the rest of `mlopsgen --help`. Each command's runner says which core call
+it makes and imports its modules (jsonschema, jinja2, databricks-sdk, mlflow) only then; its
+docstring is its help, and only the parser of the command being run is built.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-import traceback
-from collections.abc import Callable
-from enum import Enum
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from mlopsgen import __version__
 from mlopsgen.errors import ExitCode, MlopsgenError
 
-app = typer.Typer(
-    name="mlopsgen",
-    help="Compile model.yaml into an Azure DevOps pipeline, Databricks jobs and deploy notebooks.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    # Plain click help: rich (imported only for help formatting) costs ~70 ms per start.
-    rich_markup_mode=None,
-    add_completion=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
+if TYPE_CHECKING:
+    from argparse import _MutuallyExclusiveGroup
+
+PROG = "mlopsgen"
+DESCRIPTION = (
+    "Compile model.yaml into an Azure DevOps pipeline, Databricks jobs and deploy notebooks."
 )
-
 ISSUES_URL = "https://github.com/mlopsgen/mlopsgen/issues"
-SpecArgs = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Spec files (default: ./model.yaml).", show_default=False),
-]
-
-
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    azure = "azure"  # Azure Pipelines logging commands (task.logissue)
-    github = "github"  # GitHub Actions workflow commands
-    sarif = "sarif"  # SARIF 2.1.0
-
-
-Quiet = Annotated[
-    bool,
-    typer.Option(
-        "--quiet", "-q", help="Problems only: no summary (validate), plan (render) or diff (check)."
-    ),
-]
-
-
-Host = Annotated[
-    str | None,
-    typer.Option("--host", envvar="DATABRICKS_HOST", help="Override the stage's workspace URL."),
-]
-
-
-def _specs(paths: list[Path] | None) -> list[Path]:
-    """The spec files given (a folder means its model.yaml); none: ./model.yaml."""
-    given = list(paths) if paths else [Path(".")]
-    return [p / SPEC_FILE if p.is_dir() else p for p in given]
-
-
 SPEC_FILE = "model.yaml"
 
+# Choices of the --format options (the values the commands' reporters accept).
+OUTPUT_FORMATS = ("text", "json", "azure", "github", "sarif")  # azure: task.logissue
+CHECK_FORMATS = ("text", "azure", "github")
+PLAN_FORMATS = ("text", "json", "markdown")
 
-def _guard(action: Callable[[], ExitCode]) -> None:
+Options = Callable[[argparse.ArgumentParser], None]
+Runner = Callable[[argparse.Namespace], ExitCode]
+# name -> (what adds its options, what it runs); the runner's docstring is the help.
+COMMANDS: dict[str, tuple[Options, Runner]] = {}
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help with "Usage: " (as before) and the docstrings' paragraphs kept."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[_MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = text.split("\n\n")
+        return "\n\n".join(super(_Formatter, self)._fill_text(p, width, indent) for p in paragraphs)
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        formatter_class=_Formatter,
+        allow_abbrev=False,
+        add_help=False,
+    )
+    parser.add_argument("-h", "--help", action="help", help="Show this message and exit.")
+    parser._positionals.title = "Arguments"
+    parser._optionals.title = "Options"
+    return parser
+
+
+def command(name: str, options: Options) -> Callable[[Runner], Runner]:
+    """Register a command: its options and its runner (whose docstring is the help)."""
+
+    def register(runner: Runner) -> Runner:
+        COMMANDS[name] = (options, runner)
+        return runner
+
+    return register
+
+
+def _help(runner: Runner) -> str:
+    return " ".join((runner.__doc__ or "").split("\n\n")[0].split())
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of one command (`mlopsgen NAME ...`)."""
+    options, runner = COMMANDS[name]
+    parser = _parser(f"{PROG} {name}", runner.__doc__ or "")
+    options(parser)
+    return parser
+
+
+def root_parser() -> argparse.ArgumentParser:
+    """`mlopsgen [-h] [--version] COMMAND`: the commands listed with their first sentence."""
+    parser = _parser(PROG, DESCRIPTION)
+    parser.add_argument(
+        "--version", action="version", version=f"{PROG} {__version__}", help="Show the version."
+    )
+    sub = parser.add_subparsers(title="Commands", metavar="COMMAND", dest="command")
+    for name, (_, runner) in COMMANDS.items():
+        first_sentence = _help(runner).split(". ")[0].removesuffix(".")
+        sub.add_parser(name, help=f"{first_sentence}.", add_help=False)
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    """Parse `argv` (without the program name), run the command, return its exit code."""
+    argv = list(argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            # Each command parses on its own, intermixed: `render a.yaml --out x b.yaml` works
+            # as it did (argparse's subparsers cannot parse intermixed arguments).
+            args = command_parser(argv[0]).parse_intermixed_args(argv[1:])
+            return _guard(lambda: COMMANDS[argv[0]][1](args))
+        parser = root_parser()
+        if not argv:  # no command: the help, as a usage error (exit 2)
+            parser.print_help(sys.stderr)
+            return int(ExitCode.USAGE)
+        parser.parse_args(argv)  # -h, --version, or an error (unknown command or option)
+        return int(ExitCode.USAGE)  # not reached: a command name is handled above
+    except SystemExit as exit:  # argparse: 0 after help, 2 after a usage error
+        return exit.code if isinstance(exit.code, int) else int(ExitCode.USAGE)
+
+
+def _guard(action: Callable[[], ExitCode]) -> int:
     """Map outcomes to exit codes in one place: user errors are one line, bugs say how to report."""
     try:
         code = action()
@@ -78,12 +134,14 @@ def _guard(action: Callable[[], ExitCode]) -> None:
         console.err(f"error: {exc}\n")
         code = exc.exit_code
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        sys.stderr.write("interrupted\n")
         code = ExitCode.INVALID
     except Exception:
         from mlopsgen.commands import console
 
         if os.environ.get("MLOPSGEN_DEBUG"):
+            import traceback  # only here: it costs ~5 ms to import
+
             traceback.print_exc()
         exc_type, exc_value, _ = sys.exc_info()
         name = exc_type.__name__ if exc_type else "Exception"
@@ -93,300 +151,364 @@ def _guard(action: Callable[[], ExitCode]) -> None:
             "with the spec and this message (set MLOPSGEN_DEBUG=1 to see the traceback).\n"
         )
         code = ExitCode.INTERNAL
-    raise typer.Exit(int(code))
+    return int(code)
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"mlopsgen {__version__}")
-        raise typer.Exit()
+def _specs(paths: list[Path] | None) -> list[Path]:
+    """The spec files given (a folder means its model.yaml); none: ./model.yaml."""
+    given = list(paths) if paths else [Path(".")]
+    return [p / SPEC_FILE if p.is_dir() else p for p in given]
 
 
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """mlopsgen: one model.yaml in, a whole Azure DevOps + Databricks MLOps setup out."""
+# Options shared by several commands.
 
 
-@app.command()
-def init(
-    folder: Annotated[Path, typer.Argument(help="The new model's folder.")] = Path("."),
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", help="An answer as key=value (repeatable), e.g. workspace=https://..."
-        ),
-    ] = None,
-    answers: Annotated[
-        Path | None, typer.Option("--answers", help="A YAML file of answers (the --set keys).")
-    ] = None,
-    no_input: Annotated[
-        bool, typer.Option("--no-input", help="Ask nothing: answers and defaults only.")
-    ] = False,
-) -> None:
+def _spec_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "specs", nargs="*", type=Path, metavar="SPEC", help="Spec files (default: ./model.yaml)."
+    )
+
+
+def _one_spec(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, metavar="SPEC", help="The spec file (or its folder).")
+
+
+def _quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="Problems only: no summary (validate), plan (render) or diff (check).",
+    )
+
+
+def _host(parser: argparse.ArgumentParser) -> None:
+    # Read when the command runs (the parser is built per run), as the env var option was.
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("DATABRICKS_HOST") or None,
+        help="Override the stage's workspace URL. [env var: DATABRICKS_HOST]",
+    )
+
+
+def _format(parser: argparse.ArgumentParser, choices: Sequence[str], help_text: str) -> None:
+    parser.add_argument(
+        "--format", dest="output_format", choices=choices, default="text", help=help_text
+    )
+
+
+def _stage(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--stage", required=True, help=help_text)
+
+
+# The commands, in the order the help lists them.
+
+
+def _init_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "folder", nargs="?", type=Path, default=Path("."), help="The new model's folder."
+    )
+    parser.add_argument(
+        "--set",
+        dest="set_",
+        action="append",
+        default=[],
+        help="An answer as key=value (repeatable), e.g. workspace=https://...",
+    )
+    parser.add_argument("--answers", type=Path, help="A YAML file of answers (the --set keys).")
+    parser.add_argument(
+        "--no-input", action="store_true", help="Ask nothing: answers and defaults only."
+    )
+
+
+def ask(key: str, help_text: str, fallback: str | None) -> str:
+    """One question on the terminal; an empty answer takes the default (none: ask again)."""
+    sys.stdout.write(f"{key}: {help_text}\n")
+    prompt = f"{key} [{fallback}]: " if fallback is not None else f"{key}: "
+    while True:
+        try:
+            answer = input(prompt)
+        except EOFError:
+            from mlopsgen.errors import UsageError
+
+            raise UsageError(
+                f"no answer for {key}: input ended (--no-input asks nothing)"
+            ) from None
+        if answer:
+            return answer
+        if fallback is not None:
+            return fallback
+
+
+@command("init", _init_options)
+def _init(args: argparse.Namespace) -> ExitCode:
     """Start a model: write model.yaml, a training notebook, a smoke-test request and a test,
     then validate and render. Asks for what it needs unless --no-input."""
     from mlopsgen.commands.init import parse_sets, read_answers, run_init
 
-    def ask(key: str, help_text: str, fallback: str | None) -> str:
-        typer.echo(f"{key}: {help_text}")
-        return str(typer.prompt(key, default=fallback))
+    answers = {**read_answers(args.answers), **parse_sets(args.set_)}
+    return run_init(args.folder, answers, None if args.no_input else ask)
 
-    _guard(
-        lambda: run_init(
-            folder,
-            {**read_answers(answers), **parse_sets(list(set_ or []))},
-            None if no_input else ask,
-        )
+
+def _validate_options(parser: argparse.ArgumentParser) -> None:
+    _spec_args(parser)
+    _format(
+        parser,
+        OUTPUT_FORMATS,
+        "text; json for editors; azure, github or sarif for CI annotations.",
     )
+    _quiet(parser)
 
 
-@app.command()
-def validate(
-    specs: SpecArgs = None,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--format",
-            help="text; json for editors; azure, github or sarif for CI annotations.",
-        ),
-    ] = OutputFormat.text,
-    quiet: Quiet = False,
-) -> None:
+@command("validate", _validate_options)
+def _validate(args: argparse.Namespace) -> ExitCode:
     """Check specs and report every problem with file:line:col."""
     from mlopsgen.commands.files import run_validate
 
-    _guard(lambda: run_validate(_specs(specs), output_format.value, quiet=quiet))
+    return run_validate(_specs(args.specs), args.output_format, quiet=args.quiet)
 
 
-@app.command()
-def schema() -> None:
+def _no_options(_: argparse.ArgumentParser) -> None:
+    pass
+
+
+@command("schema", _no_options)
+def _schema(_: argparse.Namespace) -> ExitCode:
     """Print the JSON Schema of model.yaml (for yaml-language-server and IDEs)."""
     from mlopsgen.commands.files import run_schema
 
-    _guard(run_schema)
+    return run_schema()
 
 
-@app.command()
-def render(
-    specs: SpecArgs = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Write to <out>/<name>/ (default: next to each spec)."),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite generated files that were edited by hand.")
-    ] = False,
-    quiet: Quiet = False,
-) -> None:
+def _render_options(parser: argparse.ArgumentParser) -> None:
+    _spec_args(parser)
+    parser.add_argument(
+        "--out", type=Path, help="Write to <out>/<name>/ (default: next to each spec)."
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="Overwrite generated files that were edited by hand."
+    )
+    _quiet(parser)
+
+
+@command("render", _render_options)
+def _render(args: argparse.Namespace) -> ExitCode:
     """Write the pipeline, job definitions and notebooks next to each spec."""
     from mlopsgen.commands.files import run_render
 
-    _guard(lambda: run_render(_specs(specs), out, force, quiet=quiet))
+    return run_render(_specs(args.specs), args.out, args.force, quiet=args.quiet)
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    azure = "azure"
-    github = "github"
+def _check_options(parser: argparse.ArgumentParser) -> None:
+    _spec_args(parser)
+    _format(parser, CHECK_FORMATS, "How diagnostics print: text, azure or github.")
+    parser.add_argument(
+        "--out", type=Path, help="Compare with what render --out wrote: <out>/<name>/."
+    )
+    _quiet(parser)
 
 
-@app.command()
-def check(
-    specs: SpecArgs = None,
-    output_format: Annotated[
-        CheckFormat,
-        typer.Option("--format", help="How diagnostics print: text, azure or github."),
-    ] = CheckFormat.text,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Compare with what render --out wrote: <out>/<name>/."),
-    ] = None,
-    quiet: Quiet = False,
-) -> None:
+@command("check", _check_options)
+def _check(args: argparse.Namespace) -> ExitCode:
     """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never writes."""
     from mlopsgen.commands.files import run_check
 
-    _guard(lambda: run_check(_specs(specs), output_format.value, out, quiet=quiet))
+    return run_check(_specs(args.specs), args.output_format, args.out, quiet=args.quiet)
 
 
-@app.command()
-def layers(specs: SpecArgs = None) -> None:
+@command("layers", _spec_args)
+def _layers(args: argparse.Namespace) -> ExitCode:
     """Show which layer (built-in, a template pack, the repository's overrides) each template
     comes from, and which values the packs' defaults supply."""
     from mlopsgen.commands.files import run_layers
 
-    _guard(lambda: run_layers(_specs(specs)))
+    return run_layers(_specs(args.specs))
 
 
-@app.command()
-def environments(
-    specs: SpecArgs = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text, or json.")
-    ] = OutputFormat.text,
-) -> None:
+def _environments_options(parser: argparse.ArgumentParser) -> None:
+    _spec_args(parser)
+    # Only text and json are documented; the other output formats were accepted, so still are.
+    _format(parser, OUTPUT_FORMATS, "text, or json.")
+
+
+@command("environments", _environments_options)
+def _environments(args: argparse.Namespace) -> ExitCode:
     """List the checks to configure in Azure DevOps for each stage: approvals, branch control
     and exclusive lock on its environment (or service connection and variable group)."""
     from mlopsgen.commands.files import run_environments
 
-    _guard(lambda: run_environments(_specs(specs), output_format.value))
+    return run_environments(_specs(args.specs), args.output_format)
 
 
-class PlanFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
+def _plan_options(parser: argparse.ArgumentParser) -> None:
+    _one_spec(parser)
+    _stage(parser, "The stage whose workspace to compare.")
+    _format(parser, PLAN_FORMATS, "text, json or markdown.")
+    _host(parser)
 
 
-@app.command()
-def plan(
-    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
-    stage: Annotated[str, typer.Option("--stage", help="The stage whose workspace to compare.")],
-    output_format: Annotated[
-        PlanFormat, typer.Option("--format", help="text, json or markdown.")
-    ] = PlanFormat.text,
-    host: Host = None,
-) -> None:
+@command("plan", _plan_options)
+def _plan(args: argparse.Namespace) -> ExitCode:
     """Show what deploy would change, field by field; changes nothing. Exit 0: no change,
     2: changes, 1: errors."""
     from mlopsgen.commands.workspace import run_plan
 
-    _guard(lambda: run_plan(_specs([spec])[0], stage, host=host, output_format=output_format.value))
+    spec = _specs([args.spec])[0]
+    return run_plan(spec, args.stage, host=args.host, output_format=args.output_format)
 
 
-@app.command()
-def deploy(
-    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
-    stage: Annotated[str, typer.Option("--stage", help="The stage to deploy to.")],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
-    ] = False,
-    repair_duplicates: Annotated[
-        bool,
-        typer.Option(
-            "--repair-duplicates",
-            help="When several jobs carry this spec's name and identity, keep the oldest "
-            "and delete the others (instead of stopping).",
-        ),
-    ] = False,
-    host: Host = None,
-) -> None:
+def _deploy_options(parser: argparse.ArgumentParser) -> None:
+    _one_spec(parser)
+    _stage(parser, "The stage to deploy to.")
+    parser.add_argument("--dry-run", action="store_true", help="Print the plan; change nothing.")
+    parser.add_argument(
+        "--repair-duplicates",
+        action="store_true",
+        help="When several jobs carry this spec's name and identity, keep the oldest "
+        "and delete the others (instead of stopping).",
+    )
+    _host(parser)
+
+
+@command("deploy", _deploy_options)
+def _deploy(args: argparse.Namespace) -> ExitCode:
     """Upload notebooks and create or update the stage's Databricks jobs."""
     from mlopsgen.commands.workspace import run_deploy
 
-    _guard(
-        lambda: run_deploy(
-            _specs([spec])[0],
-            stage,
-            dry_run=dry_run,
-            host=host,
-            repair_duplicates=repair_duplicates,
-        )
+    return run_deploy(
+        _specs([args.spec])[0],
+        args.stage,
+        dry_run=args.dry_run,
+        host=args.host,
+        repair_duplicates=args.repair_duplicates,
     )
 
 
-@app.command()
-def run(
-    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
-    stage: Annotated[str, typer.Option("--stage", help="The stage whose workspace runs the job.")],
-    job: Annotated[
-        str, typer.Option("--job", help="Which generated job: train, deploy, batch or pr-check.")
-    ],
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="A job parameter as key=value (repeatable)."),
-    ] = None,
-    timeout: Annotated[
-        int | None, typer.Option("--timeout", help="Minutes to wait before cancelling the run.")
-    ] = None,
-    host: Host = None,
-    check_id: Annotated[
-        str | None,
-        typer.Option(
-            "--check-id",
-            help="pr-check only: this check's id (its workspace folder and run name), e.g. "
-            "pr-17-build-4711; default: a random one.",
-        ),
-    ] = None,
-) -> None:
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    _one_spec(parser)
+    _stage(parser, "The stage whose workspace runs the job.")
+    parser.add_argument(
+        "--job", required=True, help="Which generated job: train, deploy, batch or pr-check."
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], help="A job parameter as key=value (repeatable)."
+    )
+    parser.add_argument("--timeout", type=int, help="Minutes to wait before cancelling the run.")
+    _host(parser)
+    parser.add_argument(
+        "--check-id",
+        help="pr-check only: this check's id (its workspace folder and run name), e.g. "
+        "pr-17-build-4711; default: a random one.",
+    )
+
+
+@command("run", _run_options)
+def _run(args: argparse.Namespace) -> ExitCode:
     """Run a generated job, stream its state, and exit 0 only on SUCCESS."""
     from mlopsgen.commands.workspace import run_job
 
-    _guard(
-        lambda: run_job(
-            _specs([spec])[0],
-            stage,
-            job,
-            params=list(param or []),
-            timeout=timeout,
-            host=host,
-            check_id=check_id,
-        )
+    return run_job(
+        _specs([args.spec])[0],
+        args.stage,
+        args.job,
+        params=args.param,
+        timeout=args.timeout,
+        host=args.host,
+        check_id=args.check_id,
     )
 
 
-@app.command("pack-test")
-def pack_test(
-    pack: Annotated[Path, typer.Argument(help="The pack's folder (holding mlopsgen-pack.toml).")],
-    specs: Annotated[
-        list[Path] | None,
-        typer.Argument(help="More specs to render with the pack (besides <pack>/specs/*)."),
-    ] = None,
-    golden: Annotated[
-        Path | None,
-        typer.Option("--golden", help="The golden trees' folder (default: <pack>/golden)."),
-    ] = None,
-    update: Annotated[
-        bool, typer.Option("--update", help="Rewrite the golden trees instead of comparing.")
-    ] = False,
-) -> None:
+def _pack_test_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pack", type=Path, help="The pack's folder (holding mlopsgen-pack.toml).")
+    parser.add_argument(
+        "specs",
+        nargs="*",
+        type=Path,
+        metavar="SPEC",
+        help="More specs to render with the pack (besides <pack>/specs/*).",
+    )
+    parser.add_argument(
+        "--golden", type=Path, help="The golden trees' folder (default: <pack>/golden)."
+    )
+    parser.add_argument(
+        "--update", action="store_true", help="Rewrite the golden trees instead of comparing."
+    )
+
+
+@command("pack-test", _pack_test_options)
+def _pack_test(args: argparse.Namespace) -> ExitCode:
     """Test a template pack: render its example specs (and SPECS) with it and compare each
     tree with its golden tree, <golden>/<spec folder>/ (exit 1 with a diff when one differs)."""
     from mlopsgen.commands.packs import run_pack_test
 
-    _guard(lambda: run_pack_test(pack, list(specs or []), golden, update))
+    return run_pack_test(args.pack, args.specs, args.golden, args.update)
 
 
-@app.command()
-def upgrade(
-    specs: SpecArgs = None,
-    pack: Annotated[
-        list[str] | None,
-        typer.Option("--pack", help="A new pin, NAME==VERSION (repeatable); install it first."),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Compare with and render into <out>/<name>/, as render --out."),
-    ] = None,
-) -> None:
+def _upgrade_options(parser: argparse.ArgumentParser) -> None:
+    _spec_args(parser)
+    parser.add_argument(
+        "--pack",
+        action="append",
+        default=[],
+        help="A new pin, NAME==VERSION (repeatable); install it first.",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="Compare with and render into <out>/<name>/, as render --out."
+    )
+
+
+@command("upgrade", _upgrade_options)
+def _upgrade(args: argparse.Namespace) -> ExitCode:
     """Bump pack pins in [tool.mlopsgen] (pyproject.toml, comments kept), re-render, and show
     what changes for the reviewer: files, job fields (gates among them), the pipeline's diff."""
     from mlopsgen.commands.upgrade import run_upgrade
 
-    _guard(lambda: run_upgrade(_specs(specs), list(pack or []), out))
+    return run_upgrade(_specs(args.specs), args.pack, args.out)
 
 
-@app.command("azureml-deploy")
-def azureml_deploy(
-    spec: Annotated[Path, typer.Argument(help="The spec file (or its folder).")],
-    stage: Annotated[str, typer.Option("--stage", help="The stage to roll out on Azure ML.")],
-    version: Annotated[str, typer.Option("--version", help="The model version to serve.")],
-    deploy_mode: Annotated[
-        str, typer.Option("--deploy-mode", help="deploy, or rollback to an earlier version.")
-    ] = "deploy",
-) -> None:
+def _azureml_deploy_options(parser: argparse.ArgumentParser) -> None:
+    _one_spec(parser)
+    _stage(parser, "The stage to roll out on Azure ML.")
+    parser.add_argument("--version", required=True, help="The model version to serve.")
+    parser.add_argument(
+        "--deploy-mode", default="deploy", help="deploy, or rollback to an earlier version."
+    )
+
+
+@command("azureml-deploy", _azureml_deploy_options)
+def _azureml_deploy(args: argparse.Namespace) -> ExitCode:
     """Serve a version on the stage's Azure ML endpoint (safe rollout), then promote it.
 
     Runs where `az` is installed and logged in (the pipeline's AzureCLI@2 step).
     """
     from mlopsgen.commands.azureml import run_azureml_deploy
 
-    _guard(lambda: run_azureml_deploy(_specs([spec])[0], stage, version, deploy_mode))
+    spec = _specs([args.spec])[0]
+    return run_azureml_deploy(spec, args.stage, args.version, args.deploy_mode)
+
+
+def _completion_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("shell", choices=("bash", "zsh"), help="The shell: bash or zsh.")
+
+
+@command("completion", _completion_options)
+def _completion(args: argparse.Namespace) -> ExitCode:
+    """Print a shell completion script for the commands and options. Add
+    `eval "$(mlopsgen completion bash)"` to ~/.bashrc (or zsh and ~/.zshrc)."""
+    from mlopsgen.commands.completion import run_completion
+
+    return run_completion(args.shell, _completion_words())
+
+
+def _completion_words() -> dict[str, dict[str, tuple[str, ...]]]:
+    """For each command, its options and their choices (none: free text or a path)."""
+    words: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name in COMMANDS:
+        options = words.setdefault(name, {})
+        for action in command_parser(name)._actions:
+            for option in action.option_strings:
+                options[option] = tuple(action.choices or ())
+    return words
 
 
 def main() -> None:
@@ -397,7 +519,7 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    app()
+    sys.exit(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import invoke
 
-from mlopsgen.cli import app
 from mlopsgen.scaffold import scaffold
 from mlopsgen.spec.compile import compile_spec
 
@@ -23,7 +22,7 @@ WORKSPACE = "https://adb-1234567890123456.7.azuredatabricks.net"
 
 
 def _init(*args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["init", *args], input=stdin)
+    result = invoke("init", *args, input=stdin)
     return result.exit_code, result.output
 
 
@@ -51,7 +50,7 @@ def test_no_input_writes_a_folder_that_validates_renders_and_checks(repo: Path) 
         ("ana@corp.example", "ben@corp.example"),
     )
     assert spec.stages[0].service_connection == "sc-databricks-prod"
-    assert CliRunner().invoke(app, ["check", str(folder / "model.yaml")]).exit_code == 0
+    assert invoke("check", str(folder / "model.yaml")).exit_code == 0
     # the test init writes passes, run as the pipeline runs it
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
