@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[Options, Runner]] = {}
 class _Formatter(argparse.HelpFormatter):
     """argparse's help with "Usage: " (as before) and the docstrings' paragraphs kept."""
 
+    def __init__(self, prog: str) -> None:
+        # Without a width argparse imports shutil (~2 ms) for the terminal's: the same lookup.
+        super().__init__(prog, width=_terminal_columns() - 2)
+
     def add_usage(
         self,
         usage: str | None,
@@ -54,6 +58,20 @@ class _Formatter(argparse.HelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         paragraphs = text.split("\n\n")
         return "\n\n".join(super(_Formatter, self)._fill_text(p, width, indent) for p in paragraphs)
+
+
+def _terminal_columns() -> int:
+    """$COLUMNS, else the terminal's width, else 80 (as shutil.get_terminal_size)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0 and sys.__stdout__ is not None:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):  # not a terminal, or a closed stream
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:

@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import stat
-import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,8 +326,9 @@ def _remove_stale_temps(root: Path, folders: Iterable[Path]) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write through a uniquely named temporary file in the same folder, then rename."""
     _guard_os(path.parent, "cannot create", lambda: path.parent.mkdir(parents=True, exist_ok=True))
-    # Unique per write (not per process: in a container every run can be PID 1).
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:16]}{TEMP_SUFFIX}")
+    # Unique per write (not per process: in a container every run can be PID 1). os.urandom,
+    # as uuid4 does, without importing uuid (and platform with it: ~2.5 ms of a render).
+    temp = path.with_name(f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}")
     try:
         mode = _existing_mode(path)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies

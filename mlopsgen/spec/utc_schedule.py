@@ -32,12 +32,10 @@ names, no steps, no 7 for Sunday, and never both day fields restricted.
 from __future__ import annotations
 
 import calendar
-import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from mlopsgen.spec import cron
 
@@ -116,6 +114,9 @@ def _minutes_east(instant: datetime) -> int:
 
 @lru_cache(maxsize=8)  # shared by the two functions above, for the zone being converted
 def _samples(zone: str) -> tuple[datetime, ...]:
+    # zoneinfo (~3 ms with its tzpath lookup) only for a spec whose schedule has a zone
+    from zoneinfo import ZoneInfo
+
     tz = ZoneInfo(zone)
     start = datetime(REFERENCE_YEAR, 1, 1, tzinfo=timezone.utc)
     days = 366 if calendar.isleap(REFERENCE_YEAR) else 365
@@ -278,4 +279,6 @@ def comment_lines(schedule: UtcSchedule, width: int = 92) -> tuple[str, ...]:
         text += f", the zone's offset for most of the year. {drift_text(schedule)}."
     else:
         text += "."
+    import textwrap  # render's only (validate imports this module too)
+
     return tuple(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
