@@ -96,6 +96,15 @@ def test_version_is_answered_before_the_command_line_loads(tmp_path: Path) -> No
     assert not loaded & {"typer", "click", "jinja2", "yaml"}, loaded
 
 
+@pytest.mark.parametrize("args", [["--help"], ["render", "--help"], []], ids=str)
+def test_help_loads_the_command_line_alone(args: list[str], tmp_path: Path) -> None:
+    """Issue 15: help is argparse and the docstrings: no spec, YAML, template or model code
+    (dataclasses: the model's classes cost ~25 ms to create)."""
+    _, loaded = _loaded_by(args, tmp_path)
+    assert "mlopsgen" in loaded and "argparse" in loaded
+    assert not loaded & {"yaml", "jinja2", "jsonschema", "dataclasses", "typer", "click"}, loaded
+
+
 def test_plain_pins_are_checked_without_packaging(tmp_path: Path) -> None:
     # wine-quality lists `name==version` libraries only: the fast check decides (issue 15)
     shutil.copytree(REPO / "specs" / "wine-quality", tmp_path, dirs_exist_ok=True)
