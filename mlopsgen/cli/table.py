@@ -1,175 +1,23 @@
-"""The command line: options in, one core call, exit code out. No rules live here.
-
-Built on the standard library's argparse (issue 15): typer and click cost ~30 ms of every
-start, more than the rest of `mlopsgen --help`. Each command's runner says which core call
-it makes and imports its modules (jsonschema, jinja2, databricks-sdk, mlflow) only then; its
-docstring is its help, and only the parser of the command being run is built.
-"""
+"""Every command: its options, and a runner that makes one core call (`mlopsgen.commands`)
+and returns its exit code. Listed in the order the help shows them."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from mlopsgen import __version__
-from mlopsgen.errors import ExitCode, MlopsgenError
+from mlopsgen.cli.parsing import COMMANDS, command, command_parser
+from mlopsgen.errors import ExitCode
 
-if TYPE_CHECKING:
-    from argparse import _MutuallyExclusiveGroup
-
-PROG = "mlopsgen"
-DESCRIPTION = (
-    "Compile model.yaml into an Azure DevOps pipeline, Databricks jobs and deploy notebooks."
-)
-ISSUES_URL = "https://github.com/mlopsgen/mlopsgen/issues"
 SPEC_FILE = "model.yaml"
 
 # Choices of the --format options (the values the commands' reporters accept).
 OUTPUT_FORMATS = ("text", "json", "azure", "github", "sarif")  # azure: task.logissue
 CHECK_FORMATS = ("text", "azure", "github")
 PLAN_FORMATS = ("text", "json", "markdown")
-
-Options = Callable[[argparse.ArgumentParser], None]
-Runner = Callable[[argparse.Namespace], ExitCode]
-# name -> (what adds its options, what it runs); the runner's docstring is the help.
-COMMANDS: dict[str, tuple[Options, Runner]] = {}
-
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help with "Usage: " (as before) and the docstrings' paragraphs kept."""
-
-    def __init__(self, prog: str) -> None:
-        # Without a width argparse imports shutil (~2 ms) for the terminal's: the same lookup.
-        super().__init__(prog, width=_terminal_columns() - 2)
-
-    def add_usage(
-        self,
-        usage: str | None,
-        actions: Iterable[argparse.Action],
-        groups: Iterable[_MutuallyExclusiveGroup],
-        prefix: str | None = None,
-    ) -> None:
-        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        paragraphs = text.split("\n\n")
-        return "\n\n".join(super(_Formatter, self)._fill_text(p, width, indent) for p in paragraphs)
-
-
-def _terminal_columns() -> int:
-    """$COLUMNS, else the terminal's width, else 80 (as shutil.get_terminal_size)."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0 and sys.__stdout__ is not None:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):  # not a terminal, or a closed stream
-            columns = 0
-    return columns if columns > 0 else 80
-
-
-def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=description,
-        formatter_class=_Formatter,
-        allow_abbrev=False,
-        add_help=False,
-    )
-    parser.add_argument("-h", "--help", action="help", help="Show this message and exit.")
-    parser._positionals.title = "Arguments"
-    parser._optionals.title = "Options"
-    return parser
-
-
-def command(name: str, options: Options) -> Callable[[Runner], Runner]:
-    """Register a command: its options and its runner (whose docstring is the help)."""
-
-    def register(runner: Runner) -> Runner:
-        COMMANDS[name] = (options, runner)
-        return runner
-
-    return register
-
-
-def _help(runner: Runner) -> str:
-    return " ".join((runner.__doc__ or "").split("\n\n")[0].split())
-
-
-def command_parser(name: str) -> argparse.ArgumentParser:
-    """The parser of one command (`mlopsgen NAME ...`)."""
-    options, runner = COMMANDS[name]
-    parser = _parser(f"{PROG} {name}", runner.__doc__ or "")
-    options(parser)
-    return parser
-
-
-def root_parser() -> argparse.ArgumentParser:
-    """`mlopsgen [-h] [--version] COMMAND`: the commands listed with their first sentence."""
-    parser = _parser(PROG, DESCRIPTION)
-    parser.add_argument(
-        "--version", action="version", version=f"{PROG} {__version__}", help="Show the version."
-    )
-    sub = parser.add_subparsers(title="Commands", metavar="COMMAND", dest="command")
-    for name, (_, runner) in COMMANDS.items():
-        first_sentence = _help(runner).split(". ")[0].removesuffix(".")
-        sub.add_parser(name, help=f"{first_sentence}.", add_help=False)
-    return parser
-
-
-def run(argv: Sequence[str]) -> int:
-    """Parse `argv` (without the program name), run the command, return its exit code."""
-    argv = list(argv)
-    try:
-        if argv and argv[0] in COMMANDS:
-            # Each command parses on its own, intermixed: `render a.yaml --out x b.yaml` works
-            # as it did (argparse's subparsers cannot parse intermixed arguments).
-            args = command_parser(argv[0]).parse_intermixed_args(argv[1:])
-            return _guard(lambda: COMMANDS[argv[0]][1](args))
-        parser = root_parser()
-        if not argv:  # no command: the help, as a usage error (exit 2)
-            parser.print_help(sys.stderr)
-            return int(ExitCode.USAGE)
-        parser.parse_args(argv)  # -h, --version, or an error (unknown command or option)
-        return int(ExitCode.USAGE)  # not reached: a command name is handled above
-    except SystemExit as exit:  # argparse: 0 after help, 2 after a usage error
-        return exit.code if isinstance(exit.code, int) else int(ExitCode.USAGE)
-
-
-def _guard(action: Callable[[], ExitCode]) -> int:
-    """Map outcomes to exit codes in one place: user errors are one line, bugs say how to report."""
-    try:
-        code = action()
-    except MlopsgenError as exc:
-        from mlopsgen.commands import console  # the message may quote a workspace or a spec
-
-        console.err(f"error: {exc}\n")
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        code = ExitCode.INVALID
-    except Exception:
-        from mlopsgen.commands import console
-
-        if os.environ.get("MLOPSGEN_DEBUG"):
-            import traceback  # only here: it costs ~5 ms to import
-
-            traceback.print_exc()
-        exc_type, exc_value, _ = sys.exc_info()
-        name = exc_type.__name__ if exc_type else "Exception"
-        console.err(
-            f"internal error: {name}: {exc_value}\n"
-            f"This is a bug in mlopsgen {__version__}. Please report it at {ISSUES_URL} "
-            "with the spec and this message (set MLOPSGEN_DEBUG=1 to see the traceback).\n"
-        )
-        code = ExitCode.INTERNAL
-    return int(code)
 
 
 def _specs(paths: list[Path] | None) -> list[Path]:
@@ -527,18 +375,3 @@ def _completion_words() -> dict[str, dict[str, tuple[str, ...]]]:
             for option in action.option_strings:
                 options[option] = tuple(action.choices or ())
     return words
-
-
-def main() -> None:
-    # Under LANG=C (or a console that is not UTF-8) a spec path or a workspace message with
-    # non-ASCII characters must not turn into an encoding crash (exit 3): escape what the
-    # terminal cannot show. Generated files are always written as UTF-8 regardless.
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
-    sys.exit(run(sys.argv[1:]))
-
-
-if __name__ == "__main__":
-    main()
