@@ -109,3 +109,12 @@ def test_the_notebook_is_the_minimal_examples() -> None:
     })}  # fmt: skip
     expected = (REPO / "specs" / "minimal" / "notebooks" / "train.py").read_text()
     assert files["notebooks/train.py"] == expected
+
+
+def test_input_that_ends_before_every_answer_is_a_usage_error(repo: Path) -> None:
+    """Issue 15: end of input at a question was click's Abort, reported as an internal error
+    (exit 3); it is a usage error naming the question, and nothing is written."""
+    code, out = _init("early", stdin="fraud\n")
+    assert code == 2
+    assert out.endswith("error: no answer for description: input ended (--no-input asks nothing)\n")
+    assert not (repo / "early").exists()
