@@ -1,6 +1,6 @@
 """The `mlopsgen` command and `python -m mlopsgen`.
 
-`--version` is answered before the command line (typer and click, ~30-60 ms) is imported:
+`--version` is answered before the command line (argparse and its parsers) is imported:
 pre-commit hooks and CI scripts ask for it on every run (issue 15).
 """
 

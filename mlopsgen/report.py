@@ -7,7 +7,6 @@ returns data.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -119,6 +118,8 @@ def diff(plan: Plan, change: Change) -> str:
     """A unified diff from what is on disk to what mlopsgen generates."""
     shown = _display(plan.root, change.path)
     label = _CHECK_LABEL.get(change.action, change.action)
+    import difflib  # only when a file differs: every validate, render and check imports report
+
     lines = difflib.unified_diff(
         _text(change.old),
         _text(change.new),

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import invoke
 
-from mlopsgen.cli import app
 from mlopsgen.scaffold import scaffold
 from mlopsgen.spec.compile import compile_spec
 
@@ -23,7 +22,7 @@ WORKSPACE = "https://adb-1234567890123456.7.azuredatabricks.net"
 
 
 def _init(*args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["init", *args], input=stdin)
+    result = invoke("init", *args, input=stdin)
     return result.exit_code, result.output
 
 
@@ -51,7 +50,7 @@ def test_no_input_writes_a_folder_that_validates_renders_and_checks(repo: Path) 
         ("ana@corp.example", "ben@corp.example"),
     )
     assert spec.stages[0].service_connection == "sc-databricks-prod"
-    assert CliRunner().invoke(app, ["check", str(folder / "model.yaml")]).exit_code == 0
+    assert invoke("check", str(folder / "model.yaml")).exit_code == 0
     # the test init writes passes, run as the pipeline runs it
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
@@ -110,3 +109,12 @@ def test_the_notebook_is_the_minimal_examples() -> None:
     })}  # fmt: skip
     expected = (REPO / "specs" / "minimal" / "notebooks" / "train.py").read_text()
     assert files["notebooks/train.py"] == expected
+
+
+def test_input_that_ends_before_every_answer_is_a_usage_error(repo: Path) -> None:
+    """Issue 15: end of input at a question was click's Abort, reported as an internal error
+    (exit 3); it is a usage error naming the question, and nothing is written."""
+    code, out = _init("early", stdin="fraud\n")
+    assert code == 2
+    assert out.endswith("error: no answer for description: input ended (--no-input asks nothing)\n")
+    assert not (repo / "early").exists()

@@ -56,7 +56,12 @@ def py_str(value: object) -> str:
     return repr(value)
 
 
-_COMMENT_SAFE = re.compile(r"[^\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufffd]")
+# What is not safe, spelled out rather than as `[^<safe ranges>]`: the same set (a test
+# compares them over every code point), but compiling the negated form walks the ~63,000 safe
+# BMP code points in Python, 3 ms of every render's start (issue 15).
+_COMMENT_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff\U00010000-\U0010ffff]"
+)
 
 
 def comment_text(value: object) -> str:
@@ -66,9 +71,9 @@ def comment_text(value: object) -> str:
     on one line and still names the value unambiguously.
     """
     text = str(value)
-    if not _COMMENT_SAFE.search(text):
+    if not _COMMENT_UNSAFE.search(text):
         return text
-    return _COMMENT_SAFE.sub(lambda m: json.dumps(m.group())[1:-1], text)
+    return _COMMENT_UNSAFE.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 # Mermaid labels: a double-quoted string, in which Mermaid decodes `#<decimal>;` entity codes

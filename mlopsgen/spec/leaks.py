@@ -16,36 +16,34 @@ from functools import lru_cache
 
 # Formats with a fixed shape, searched anywhere in a value (a token pasted into a description
 # is as leaked as one standing alone).
-_TOKEN_FORMATS: dict[str, re.Pattern[str]] = {
-    "a Databricks personal access token": re.compile(r"\bdapi[0-9a-f]{32}(-\d+)?\b"),
+_TOKEN_FORMATS: dict[str, str] = {
+    "a Databricks personal access token": r"\bdapi[0-9a-f]{32}(-\d+)?\b",
     # OAuth secrets of Databricks service principals start with `dose`: "dose followed by the
     # secret value" (AWS Secrets Manager, Databricks Service Principal OAuth Client Secret,
     # https://docs.aws.amazon.com/secretsmanager/latest/userguide/mes-partner-DatabricksSPSecret.html).
-    "a Databricks OAuth secret": re.compile(r"\bdose[0-9A-Za-z]{32,}\b"),
+    "a Databricks OAuth secret": r"\bdose[0-9A-Za-z]{32,}\b",
     # Microsoft Entra (Azure AD) client secrets: 40 characters, always with `Q~` after three
     # characters and a digit (https://github.com/MicrosoftDocs/azure-docs/issues/39037,
     # https://github.com/oauth2-proxy/oauth2-proxy/issues/3225).
-    "an Azure AD client secret": re.compile(
+    "an Azure AD client secret": (
         r"(?<![\w.~-])[A-Za-z0-9_.-]{3}[0-9]Q~[A-Za-z0-9_.~-]{34}(?![\w.~-])"
     ),
     # Azure DevOps PATs: 52 lowercase base32 characters, and since July 2024 84 characters
     # with the signature `AZDO` at positions 76-80 ("Changes to format" in
     # https://learn.microsoft.com/azure/devops/organizations/accounts/use-personal-access-tokens-to-authenticate).
-    "an Azure DevOps personal access token": re.compile(
+    "an Azure DevOps personal access token": (
         r"\b([a-z2-7]{52}|[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})\b"
     ),
-    "an AWS access key": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "a GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    "a Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    "a JSON Web Token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),
-    "an Azure storage key or SAS signature": re.compile(
-        r"(AccountKey=|[?&]sig=)[A-Za-z0-9%+/=]{16,}"
-    ),
-    "a password in a connection string": re.compile(r"(?i:\b(password|pwd)=)[^;\s]{3,}"),
+    "an AWS access key": r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",
+    "a GitHub token": r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
+    "a Slack token": r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+    "a private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    "a JSON Web Token": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+",
+    "an Azure storage key or SAS signature": r"(AccountKey=|[?&]sig=)[A-Za-z0-9%+/=]{16,}",
+    "a password in a connection string": r"(?i:\b(password|pwd)=)[^;\s]{3,}",
     # scheme://user:password@host; a secret reference or a pipeline variable as the password
     # is the right way and passes.
-    "a password in a URL": re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:(?![{$])[^\s/@]+@"),
+    "a password in a URL": r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:(?![{$])[^\s/@]+@",
 }
 # 40 hexadecimal digits alone: a key of many services, but also a git commit hash, which
 # descriptions quote ("trained at 3f2a..."): only a value that is nothing else counts.
@@ -59,13 +57,14 @@ _WORDS = re.compile(r"[^\s\"'`,;()<>\[\]{}]{32,}")  # long runs in text, candida
 
 
 # One pass over each value instead of one per format: every spec string goes through here.
-_ANY_FORMAT = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_FORMATS.values()))
+# The formats alone are compiled (by re's cache) only to name the one that matched.
+_ANY_FORMAT = re.compile("|".join(f"(?:{p})" for p in _TOKEN_FORMATS.values()))
 
 
 def secret_kind(key: str | None, value: str) -> str | None:
     """What kind of secret `value` looks like, or None."""
     if _ANY_FORMAT.search(value):
-        return next(kind for kind, p in _TOKEN_FORMATS.items() if p.search(value))
+        return next(kind for kind, p in _TOKEN_FORMATS.items() if re.search(p, value))
     stripped = value.strip()
     if _REFERENCE.fullmatch(stripped):
         return None

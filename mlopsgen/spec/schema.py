@@ -8,7 +8,6 @@ error kind gets one sentence that names what was written, what is expected and, 
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -156,6 +155,8 @@ def _unknown_keys(error: ValidationError, path: DataPath) -> list[Finding]:
     for key in instance:
         if key in allowed:
             continue
+        import difflib  # only to suggest a name for an unknown one
+
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
         findings.append(Finding((*path, key), "E201", f"unknown key '{key}'; {hint}", at="key"))
@@ -242,6 +243,8 @@ def _choice_message(error: ValidationError, pos: Position | None) -> str:
         return f"must be '{texts[0]}', got {got}"
     message = f"must be one of {', '.join(texts)}; got {got}"
     if isinstance(error.instance, str):
+        import difflib
+
         close = difflib.get_close_matches(error.instance, texts, n=1, cutoff=0.6)
         message += f"; did you mean '{close[0]}'?" if close else ""
     return message

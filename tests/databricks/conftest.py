@@ -8,10 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import Result, invoke
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import CliRunner, Result
-
-from mlopsgen.cli import app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "specs" / "wine-quality"
 
@@ -54,11 +52,6 @@ def cli(fake: FakeDatabricks, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("DATABRICKS_TOKEN", fake.token)
     monkeypatch.setenv("MLOPSGEN_POLL_SECONDS", "0.01")
     monkeypatch.setenv("MLOPSGEN_RETRY_TIMEOUT_SECONDS", "5")
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
     return invoke
 
 

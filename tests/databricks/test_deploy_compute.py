@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runner import Result
 from fakes import databricks_cluster_rules
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 CHURN = Path(__file__).resolve().parents[2] / "specs" / "churn-batch"

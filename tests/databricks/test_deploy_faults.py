@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import Result
 from fakes.databricks_server import RESET, FakeDatabricks
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 CREATE = "/api/2.2/jobs/create"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from cli_runner import Result
 from fakes.databricks_server import FakeDatabricks
 from packs.support import pack
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 DEPLOY_JOB = "wine-quality-deploy-staging"

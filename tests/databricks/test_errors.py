@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import Result
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import Result
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import Result
 
 from mlopsgen.spec.compile import compile_spec
 

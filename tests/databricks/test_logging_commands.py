@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from cli_runner import Result
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import Result
 
 from mlopsgen.report import neutralise
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_runner import Result
 from fakes.azure_devops_oidc import ACCESS_TOKEN, OIDC_TOKEN, FakeAzureDevOps
 from fakes.databricks_server import FakeDatabricks
 from render.examples import example_tree
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"  # churn-batch's dev stage

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runner import Result
 from fakes.databricks_jobs import CREATOR
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 TRAIN = "wine-quality-train"

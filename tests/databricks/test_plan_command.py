@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cli_runner import Result
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 DEPLOY_JOB = "wine-quality-deploy-staging"

@@ -11,9 +11,9 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
+from cli_runner import Result
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import FakeDatabricks
-from typer.testing import Result
 
 from mlopsgen.databricks import watch as databricks_watch
 

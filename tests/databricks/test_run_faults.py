@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import Result
 from fakes.databricks_runs import RunScript
 from fakes.databricks_server import RESET, FakeDatabricks
-from typer.testing import Result
 
 Cli = Callable[..., Result]
 RUNS_GET = "/api/2.2/jobs/runs/get"

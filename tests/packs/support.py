@@ -6,25 +6,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner
-
-from mlopsgen.cli import app
+from cli_runner import invoke
 
 REPO = Path(__file__).resolve().parents[2]
 CONTOSO = REPO / "examples" / "packs" / "contoso"
 MINIMAL = REPO / "specs" / "minimal"
 
-runner = CliRunner()
-
 
 def cli(*args: str) -> tuple[int, str]:
     """The exit code and everything printed (stdout and stderr)."""
-    result = runner.invoke(app, list(args))
+    result = invoke(*args)
     return result.exit_code, result.output
 
 
 def cli_stdout(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+    result = invoke(*args)
     return result.exit_code, result.stdout
 
 

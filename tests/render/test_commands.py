@@ -6,16 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from render.examples import SPECS, example_tree
-from typer.testing import CliRunner
-
-from mlopsgen.cli import app
-
-runner = CliRunner()
 
 
 def cli(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+    result = invoke(*args)
     return result.exit_code, result.output
 
 

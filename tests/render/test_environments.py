@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_runner import invoke
 from render.examples import SPECS, job_key, job_steps
-from typer.testing import CliRunner
 
-from mlopsgen.cli import app
 from mlopsgen.model import Origin
 from mlopsgen.render import render_spec
 from mlopsgen.spec.compile import CompileResult, compile_text, folder_reader
@@ -93,7 +92,7 @@ def test_environment_names_azure_devops_would_misread_are_errors(name: str, says
 
 
 def test_environments_lists_the_checks_to_set() -> None:
-    result = CliRunner().invoke(app, ["environments", str(CHURN)])
+    result = invoke("environments", str(CHURN))
     assert result.exit_code == 0, result.output
     out = result.output
     assert "stage prod: environment 'churn-batch-prod'" in out
@@ -101,7 +100,7 @@ def test_environments_lists_the_checks_to_set() -> None:
     assert "Branch control: allowed branches: refs/heads/main" in out
     assert "'Allow approvers to approve their own runs': off" in out
     assert "Exclusive lock" in out
-    as_json = CliRunner().invoke(app, ["environments", str(CHURN), "--format", "json"])
+    as_json = invoke("environments", str(CHURN), "--format", "json")
     (entry,) = json.loads(as_json.stdout)  # diagnostics (W001) go to stderr
     prod = next(s for s in entry["stages"] if s["stage"] == "prod")
     assert prod["environment"] == "churn-batch-prod"
@@ -111,6 +110,6 @@ def test_environments_lists_the_checks_to_set() -> None:
 
 def test_an_inline_approval_is_named_as_removable() -> None:
     wine = SPECS / "wine-quality" / "model.yaml"
-    result = CliRunner().invoke(app, ["environments", str(wine)])
+    result = invoke("environments", str(wine))
     assert result.exit_code == 0
     assert "inline ManualValidation@1 approval is part of the YAML" in result.output

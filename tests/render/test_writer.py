@@ -244,6 +244,25 @@ def test_symlinks_out_of_the_root_are_refused(tmp_path: Path) -> None:
     assert list(outside.iterdir()) == []
 
 
+def test_folders_resolve_one_component_at_a_time_as_realpath_does(tmp_path: Path) -> None:
+    """Issue 15: folders below the root are resolved from their parent's real path. A link
+    to a folder inside the root is fine, a link inside a linked folder that leads out is
+    not, and a root reached through a link is the root."""
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    real_root = tmp_path / "real-root"
+    (real_root / "b" / "c").mkdir(parents=True)
+    (real_root / "a").symlink_to(real_root / "b")  # inside: allowed
+    (real_root / "b" / "out").symlink_to(outside)  # reached through a/: still outside
+    (real_root / "b" / "up").symlink_to("../../outside/deep")  # relative, leads out
+    root = tmp_path / "root-link"
+    root.symlink_to(real_root)
+    assert [c.action for c in plan(root, [Artifact("a/c/x.txt", "x\n")]).changes] == ["create"]
+    for path in ("a/out/x.txt", "b/out/x.txt", "a/up/x.txt", "a/out/deep/x.txt"):
+        with pytest.raises(MlopsgenError, match="resolves outside"):
+            plan(root, [Artifact(path, "x\n")])
+
+
 def test_invalid_manifest_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / ".mlopsgen").mkdir()
     (tmp_path / MANIFEST_PATH).write_text("not json")

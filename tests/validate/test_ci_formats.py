@@ -15,10 +15,9 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import invoke
 
 from mlopsgen import report
-from mlopsgen.cli import app
 from mlopsgen.spec.diagnostics import Diagnostic, Location
 
 CASE = Path(__file__).parent / "cases" / "invalid" / "gate-best-match" / "model.yaml"
@@ -76,19 +75,19 @@ def test_github_commands_escape_their_separators() -> None:
 
 
 def test_validate_and_check_print_azure_issues_located_in_the_spec() -> None:
-    result = CliRunner().invoke(app, ["validate", "--format", "azure", str(CASE)])
+    result = invoke("validate", "--format", "azure", str(CASE))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert len(lines) == 5 and all(line.startswith("##vso[task.logissue ") for line in lines)
     props, message = _parse_vso(lines[1])
     assert (props["linenumber"], props["columnnumber"], props["code"]) == ("12", "22", "E201")
     assert message.endswith("unknown key 'mni'; did you mean 'min'?")
-    checked = CliRunner().invoke(app, ["check", "--format", "azure", str(CASE)])
+    checked = invoke("check", "--format", "azure", str(CASE))
     assert checked.exit_code == 1 and checked.stdout.splitlines() == lines
 
 
 def test_sarif_is_a_2_1_0_log_with_located_results() -> None:
-    result = CliRunner().invoke(app, ["validate", "--format", "sarif", str(CASE)])
+    result = invoke("validate", "--format", "sarif", str(CASE))
     assert result.exit_code == 1
     log = json.loads(result.stdout)
     assert log["version"] == "2.1.0"
@@ -111,7 +110,7 @@ def test_sarif_is_a_2_1_0_log_with_located_results() -> None:
 @pytest.mark.parametrize("fmt", ["json", "sarif", "azure", "github", "text"])
 def test_a_valid_spec_prints_an_empty_answer_in_every_format(fmt: str) -> None:
     spec = Path(__file__).resolve().parents[2] / "specs" / "minimal" / "model.yaml"
-    result = CliRunner().invoke(app, ["validate", "--format", fmt, str(spec)])
+    result = invoke("validate", "--format", fmt, str(spec))
     assert result.exit_code == 0
     if fmt == "json":
         assert json.loads(result.stdout) == []
@@ -135,11 +134,11 @@ def test_check_in_azure_attaches_a_summary_of_stale_files(
     agent_temp.mkdir()
     monkeypatch.setenv("AGENT_TEMPDIRECTORY", str(agent_temp))
     spec = str(spec_dir / "model.yaml")
-    assert CliRunner().invoke(app, ["render", spec]).exit_code == 0
-    ok = CliRunner().invoke(app, ["check", "--format", "azure", spec])
+    assert invoke("render", spec).exit_code == 0
+    ok = invoke("check", "--format", "azure", spec)
     assert ok.exit_code == 0 and "uploadsummary" not in ok.stdout
     (spec_dir / "notebooks" / "gate.py").unlink()
-    stale = CliRunner().invoke(app, ["check", "--format", "azure", spec])
+    stale = invoke("check", "--format", "azure", spec)
     assert stale.exit_code == 1
     summary = agent_temp / "mlopsgen-check.md"
     assert f"##vso[task.uploadsummary]{summary}\n" in stale.stdout
