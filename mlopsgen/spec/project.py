@@ -257,7 +257,7 @@ def _read_pack(folder: Path, pin: Requirement | None) -> Pack | Diagnostic:
     if accepted is not None and not accepted.contains(parsed, prereleases=True):
         msg = (
             f"pack {name} {version} is installed, the project configuration pins "
-            f"{name}{accepted}: pip install '{pin}'"
+            f"{pin}: pip install '{pin}'"
         )
         return read.error(WRONG_VERSION, msg, read.mark("", "version"))
     defaults = data.get("defaults", {})

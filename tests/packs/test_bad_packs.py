@@ -57,7 +57,7 @@ def test_an_installed_pack_of_another_version_than_pinned(
     spec = project(tmp_path / "repo", "acme-pack==1.0.0")
     line = _one_error(spec)
     assert line.startswith(f"{package / 'mlopsgen-pack.toml'}:2:1: error[E402]: pack acme_pack")
-    assert "pins acme_pack==1.0.0: pip install 'acme-pack==1.0.0'" in line
+    assert "pins acme-pack==1.0.0: pip install 'acme-pack==1.0.0'" in line
     config = tmp_path / "repo" / "pyproject.toml"
     config.write_text('[tool.mlopsgen]\npacks = ["acme-pack==1.1.*"]\n')
     assert cli("validate", str(spec))[0] == 0
