@@ -23,6 +23,18 @@ NONE = "none"
 _APPROVAL_TASK = "ManualValidation@"
 
 
+def controls(
+    pipeline_text: str | None, stage_ids: Mapping[str, str], deploy_jobs: Mapping[str, str | None]
+) -> dict[str, dict[str, str]]:
+    """Each stage's approval and gates, by stage name, from one side's pipeline and deploy
+    job texts (None: the file is not there)."""
+    approved = approvals(pipeline_text, stage_ids)
+    return {
+        name: {"approval": approved[name], "gates": gates(deploy_jobs.get(name))}
+        for name in stage_ids
+    }
+
+
 def approvals(pipeline_text: str | None, stage_ids: Mapping[str, str]) -> dict[str, str]:
     """Each stage's approval, by stage name; `stage_ids` maps names to pipeline stage ids."""
     stages = _pipeline_stages(pipeline_text)

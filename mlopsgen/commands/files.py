@@ -232,10 +232,10 @@ def _described(template: str, owner: str, layers: tuple[Layer, ...]) -> str:
     """`contoso (extends builtin:...; blocks: ...)`, or `builtin` for mlopsgen's own."""
     from mlopsgen.spec.pack_templates import describe
 
-    layer = next((la for la in layers if la.name == owner and la.templates is not None), None)
-    if layer is None or layer.templates is None:
+    folder = next((la.templates for la in layers if la.name == owner and la.templates), None)
+    if folder is None:  # built-in
         return owner
-    text = (Path(layer.templates) / template).read_text(encoding="utf-8")
+    text = (Path(folder) / template).read_text(encoding="utf-8")
     return f"{owner} ({describe(template, text)})"
 
 

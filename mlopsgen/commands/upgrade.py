@@ -100,17 +100,15 @@ def _controls(spec: Spec, rendered: Rendered, plan: Plan) -> str:
 
     on_disk = {c.path: c.old.decode("utf-8") if c.old is not None else None for c in plan.changes}
     ids = {stage.name: stage_id(stage) for stage in spec.stages}
+    jobs = {name: rendered.job("deploy", name) for name in ids}
     pipeline = rendered.pipeline
-    before = review.approvals(on_disk.get(pipeline.path), ids)
-    after = review.approvals(pipeline.text, ids)
-    controls: dict[str, dict[str, dict[str, str]]] = {"before": {}, "after": {}}
-    for stage in spec.stages:
-        job = rendered.job("deploy", stage.name)
-        old_gates = review.gates(on_disk.get(job.path)) if job else review.NONE
-        new_gates = review.gates(job.text) if job else review.NONE
-        controls["before"][stage.name] = {"approval": before[stage.name], "gates": old_gates}
-        controls["after"][stage.name] = {"approval": after[stage.name], "gates": new_gates}
-    lines = review.changes(controls["before"], controls["after"])
+    before = review.controls(
+        on_disk.get(pipeline.path),
+        ids,
+        {n: on_disk.get(j.path) if j else None for n, j in jobs.items()},
+    )
+    after = review.controls(pipeline.text, ids, {n: j.text if j else None for n, j in jobs.items()})
+    lines = review.changes(before, after)
     if not lines:
         return "  gates and approvals: unchanged\n"
     return "  gates and approvals:\n" + "".join(f"    {line}\n" for line in lines)

@@ -29,7 +29,7 @@ from mlopsgen.model import Patch
 from mlopsgen.spec import compute_rules
 from mlopsgen.spec.diagnostics import Diagnostic
 from mlopsgen.spec.findings import Finding
-from mlopsgen.spec.toml_text import TomlFile, read_toml
+from mlopsgen.spec.toml_text import TomlFile, read_tables
 
 BAD_PATCH = "E408"
 TOO_MANY_TAGS = "E409"  # the spec's tags and the packs' patched tags, at the spec's tags
@@ -57,14 +57,10 @@ def read_patches(path: Path, pack: str) -> tuple[Patch, ...] | Diagnostic:
     """The pack's patches (none without the file), or the first problem, located."""
     if not path.is_file():
         return ()
-    read = read_toml(path, BAD_PATCH)
-    if isinstance(read, Diagnostic):
-        return read
-    items = read.data.get("patch", [])
-    extra = sorted(set(read.data) - {"patch"})
-    if extra or not isinstance(items, list):
-        msg = f"pack {pack}: {path.name} holds [[patch]] tables only, not {extra or 'patch = ...'}"
-        return read.error(BAD_PATCH, msg, read.mark("", (extra or ["patch"])[0]))
+    found = read_tables(path, "patch", BAD_PATCH, pack)
+    if isinstance(found, Diagnostic):
+        return found
+    read, items = found
     patches: list[Patch] = []
     for index, item in enumerate(items):
         patch = _patch(read, pack, index, item)

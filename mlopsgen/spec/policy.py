@@ -35,7 +35,7 @@ from typing import Any
 
 from mlopsgen.spec.diagnostics import Diagnostic
 from mlopsgen.spec.findings import DataPath, Finding
-from mlopsgen.spec.toml_text import TomlFile, read_toml
+from mlopsgen.spec.toml_text import TomlFile, read_tables
 
 BAD_POLICY = "E407"
 CHECKS = (
@@ -88,14 +88,10 @@ def read_rules(path: Path, pack: str) -> tuple[Rule, ...] | Diagnostic:
     """The pack's rules (none without a policy file), or the first problem, located."""
     if not path.is_file():
         return ()
-    read = read_toml(path, BAD_POLICY)
-    if isinstance(read, Diagnostic):
-        return read
-    items = read.data.get("rule", [])
-    extra = sorted(set(read.data) - {"rule"})
-    if extra or not isinstance(items, list):
-        msg = f"pack {pack}: {path.name} holds [[rule]] tables only, not {extra or 'rule = ...'}"
-        return read.error(BAD_POLICY, msg, read.mark("", (extra or ["rule"])[0]))
+    found = read_tables(path, "rule", BAD_POLICY, pack)
+    if isinstance(found, Diagnostic):
+        return found
+    read, items = found
     rules: list[Rule] = []
     for index, item in enumerate(items):
         rule = _rule(read, pack, index, item)

@@ -86,3 +86,20 @@ def read_toml(path: Path, code: str) -> TomlFile | Diagnostic:
         message = _AT.sub("", str(exc)).strip()
         return Diagnostic(Location(str(path), line, column), code, "", f"not TOML: {message}")
     return TomlFile(path, text, data)
+
+
+def read_tables(
+    path: Path, table: str, code: str, pack: str
+) -> tuple[TomlFile, list[Any]] | Diagnostic:
+    """A pack file that holds `[[table]]` entries only (policy.toml, patches.toml): the file
+    and its entries, or one diagnostic (`code`) at the first thing that is not one."""
+    read = read_toml(path, code)
+    if isinstance(read, Diagnostic):
+        return read
+    items = read.data.get(table, [])
+    extra = sorted(set(read.data) - {table})
+    if extra or not isinstance(items, list):
+        given = extra or f"{table} = ..."
+        msg = f"pack {pack}: {path.name} holds [[{table}]] tables only, not {given}"
+        return read.error(code, msg, read.mark("", (extra or [table])[0]))
+    return read, items

@@ -5,13 +5,12 @@ connection, that runs `mlopsgen azureml-deploy`. Nothing Azure-ML-specific on a 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from render.azure_schema import check_pipelines
 from render.examples import REPO, example_spec, example_tree, job_key, job_steps, origin_of
 
 from mlopsgen.errors import MlopsgenError
@@ -184,8 +183,5 @@ def test_every_auth_mode_and_package_source_passes_microsofts_schema(tmp_path: P
         target = tmp_path / f"{name}.yml"
         target.write_text(pipeline, encoding="utf-8")
         paths.append(str(target))
-    checker = Path(sys.executable).with_name("check-jsonschema")
-    command = [str(checker), "--regex-variant", "python", "--builtin-schema"]
-    command += ["vendor.azure-pipelines", "--data-transform", "azure-pipelines", *paths]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = check_pipelines(paths)
     assert done.returncode == 0, done.stdout + done.stderr
