@@ -35,6 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "model": _BASE | {"spec"},  # defaults come from the schema
     "render": _BASE | {"model", "runtime", "spec", "timeouts"},
     "writer": _BASE | {"model", "render"},
+    # check's records of passes: digests of what compile, render and the writer read
+    "check_cache": _BASE | {"model", "render", "spec"},
     "report": _BASE,
     "databricks": _BASE | {"model", "render", "runtime"},
     # Azure ML from the pipeline agent: may use the runtime's pure parts (smoke counting,
@@ -46,6 +48,7 @@ ALLOWED: dict[str, set[str]] = {
         "model",
         "render",
         "writer",
+        "check_cache",
         "databricks",
         "azureml",
         "report",

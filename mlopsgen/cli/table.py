@@ -171,15 +171,30 @@ def _check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, help="Compare with what render --out wrote: <out>/<name>/."
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="Compile every spec, even one whose inputs and files are all as a passing check "
+        "recorded them (records: MLOPSGEN_CACHE_DIR, else ~/.cache/mlopsgen; "
+        "MLOPSGEN_NO_CACHE=1 turns them off).",
+    )
     _quiet(parser)
 
 
 @command("check", _check_options)
 def _check(args: argparse.Namespace) -> ExitCode:
-    """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never writes."""
+    """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never
+    writes them; a pass is recorded in the user's cache folder, so an unchanged spec is not
+    compiled again."""
     from mlopsgen.commands.files import run_check
 
-    return run_check(_specs(args.specs), args.output_format, args.out, quiet=args.quiet)
+    return run_check(
+        _specs(args.specs),
+        args.output_format,
+        args.out,
+        quiet=args.quiet,
+        use_cache=not args.no_cache,
+    )
 
 
 @command("layers", _spec_args)

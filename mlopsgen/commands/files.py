@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlopsgen import __version__
 from mlopsgen.commands import console
@@ -12,7 +12,10 @@ from mlopsgen.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from mlopsgen.model import Layer, Spec
+    from mlopsgen.render.artifacts import Artifact
+    from mlopsgen.spec.compile import CompileResult
     from mlopsgen.spec.diagnostics import Diagnostic
+    from mlopsgen.spec.project import Project
 
 
 def require_files(specs: list[Path]) -> None:
@@ -82,7 +85,11 @@ def _valid_specs(
 def output_root(spec_path: Path, spec: Spec, out: Path | None) -> Path:
     """Where a spec's files go, for render and check alike: next to the spec, or with `--out
     DIR` in DIR/<name>/ however many specs are given (issue 14: one rule)."""
-    return spec_path.parent if out is None else out / spec.name
+    return output_root_named(spec_path, spec.name, out)
+
+
+def output_root_named(spec_path: Path, name: str, out: Path | None) -> Path:
+    return spec_path.parent if out is None else out / name
 
 
 def run_render(
@@ -135,34 +142,167 @@ def run_check(
     out: Path | None = None,
     *,
     quiet: bool = False,
+    use_cache: bool = True,
 ) -> ExitCode:
-    """Compare what render would write with what is on disk; never writes. `output_format`
-    is the diagnostics' (text, azure, github); the diffs are always text."""
-    from mlopsgen import report, writer
-    from mlopsgen.render import render_spec
+    """Compare what render would write with what is on disk; never writes generated files.
+    `output_format` is the diagnostics' (text, azure, github); the diffs are always text.
 
+    A spec whose inputs and generated files are all as a passing check recorded them is not
+    compiled again: its verdict and warnings are replayed (`check_cache`, issue 15).
+    `use_cache=False` compiles every spec."""
+    import os
+
+    from mlopsgen import check_cache, report
+    from mlopsgen.spec.compile import compile_spec, duplicate_names
+    from mlopsgen.spec.project import load_project
+
+    require_files(specs)
+    folder = check_cache.cache_dir(os.environ) if use_cache else None
+    replayed = _replayed(specs, out, folder) if folder is not None else {}
+    compiled: dict[Path, tuple[CompileResult, _Inputs]] = {}
+
+    def compile_one(path: Path) -> None:
+        inputs = _Inputs(path, load_project(path))
+        compiled[path] = (compile_spec(path, inputs.project, **inputs.kwargs()), inputs)
+
+    for path in specs:
+        if path not in replayed:
+            compile_one(path)
+    for path in _shared_names(replayed, compiled):  # E375 compares them: compile them too
+        del replayed[path]
+        compile_one(path)
+    results = [compiled[p][0] for p in specs if p in compiled]  # in the command line's order
+    clashes = {d.location.file: d for d in duplicate_names(results)}
     code = ExitCode.OK
     stale: list[tuple[Path, list[str]]] = []  # for the pipeline run's summary
-    for path, spec in _valid_specs(specs, output_format):
-        if spec is None:
+    for path in specs:
+        if path in replayed:
+            _print_diagnostics(replayed[path][1], output_format)
+            continue
+        result, inputs = compiled[path]
+        clash = clashes.get(str(result.path))
+        _print_diagnostics([*result.diagnostics, *([clash] if clash else [])], output_format)
+        if result.spec is None or clash is not None:
             code = ExitCode.INVALID
             continue
-        files = render_spec(spec).files()
-        root = output_root(path, spec, out)
-        plan = writer.plan(root, writer.generated_tree(spec, files), force=True)
-        _explain_packs(path, spec, root)
-        pending = plan.pending()
-        for change in [] if quiet else pending:  # quiet: the one-line verdict alone
-            console.out(report.diff(plan, change))
-        if pending:
+        tree = _checked_tree(path, result.spec, out, quiet, stale)
+        if tree is None:
             code = ExitCode.INVALID
-            # what will really work: render, unless it would refuse (hand edits, strangers)
-            refused = writer.plan(root, writer.generated_tree(spec, files), force=False)
-            console.err(report.check_advice(path, len(pending), refused))
-            stale.append((path, [f"{c.action} {c.path}" for c in pending]))
+        elif folder is not None:
+            record = inputs.record(result, output_root(path, result.spec, out), tree)
+            check_cache.write_record(check_cache.record_path(folder, path, out), record)
     if stale and output_format == "azure":
         _upload_summary(report.check_summary_markdown(stale))
     return code
+
+
+def _checked_tree(
+    path: Path, spec: Spec, out: Path | None, quiet: bool, stale: list[tuple[Path, list[str]]]
+) -> tuple[Artifact, ...] | None:
+    """Compare one valid spec's render with the disk, printing the diffs: the generated
+    tree when nothing differs, else None."""
+    from mlopsgen import report, writer
+    from mlopsgen.render import render_spec
+
+    files = render_spec(spec).files()
+    root = output_root(path, spec, out)
+    tree = writer.generated_tree(spec, files)
+    plan = writer.plan(root, tree, force=True)
+    _explain_packs(path, spec, root)
+    pending = plan.pending()
+    if not pending:
+        return tree
+    for change in [] if quiet else pending:  # quiet: the one-line verdict alone
+        console.out(report.diff(plan, change))
+    # what will really work: render, unless it would refuse (hand edits, strangers)
+    refused = writer.plan(root, writer.generated_tree(spec, files), force=False)
+    console.err(report.check_advice(path, len(pending), refused))
+    stale.append((path, [f"{c.action} {c.path}" for c in pending]))
+    return None
+
+
+class _Inputs:
+    """What a compile for `check` reads, kept for the record of its pass: the spec's bytes
+    (read once, so the record and the compile saw the same), the project, and every file the
+    compile read beside the spec."""
+
+    def __init__(self, path: Path, project: Project) -> None:
+        from mlopsgen.spec.compile import read_spec
+
+        self.project = project
+        self.raw = read_spec(path)
+        self.reads: dict[str, bytes | None] = {}
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"raw": self.raw, "reads": self.reads}
+
+    def record(
+        self, result: CompileResult, root: Path, tree: tuple[Artifact, ...]
+    ) -> dict[str, Any]:
+        from mlopsgen import check_cache
+
+        assert result.spec is not None
+        reads = check_cache.recorded_reads(self.reads)
+        zones = [(k, check_cache.zone_digest(k)) for k in check_cache.spec_zones(result.spec)]
+        project = check_cache.project_key(self.project)
+        spec_path = result.spec.origin.spec_path
+        return check_cache.new_record(
+            inputs=check_cache.inputs_digest(self.raw, spec_path, project, reads, zones),
+            reads=reads,
+            zones=zones,
+            root=root,
+            tree=tree,
+            name=result.spec.name,
+            diagnostics=result.diagnostics,
+        )
+
+
+def _replayed(
+    specs: list[Path], out: Path | None, folder: Path
+) -> dict[Path, tuple[str, list[Diagnostic]]]:
+    """The specs whose recorded pass still holds: their names and diagnostics."""
+    from mlopsgen import check_cache
+    from mlopsgen.spec.compile import folder_reader, read_spec, repo_origin
+    from mlopsgen.spec.diagnostics import Diagnostic, Location
+    from mlopsgen.spec.project import load_project
+
+    known: dict[Path, tuple[str, list[Diagnostic]]] = {}
+    for path in specs:
+        record = check_cache.read_record(check_cache.record_path(folder, path, out))
+        project = load_project(path) if record is not None else None
+        if record is None or project is None or project.problems:
+            continue
+        found = check_cache.replayed(
+            record,
+            spec_bytes=read_spec(path),
+            spec_path=repo_origin(path).spec_path,
+            project=check_cache.project_key(project),
+            read_file=folder_reader(path.parent),
+            root_of=lambda name, p=path: output_root_named(p, name, out),
+        )
+        if found is not None:
+            name, items = found
+            known[path] = (name, [_diagnostic(d, Diagnostic, Location) for d in items])
+    return known
+
+
+def _diagnostic(item: dict[str, Any], diagnostic: Any, location: Any) -> Diagnostic:
+    where = location(str(item["file"]), int(item["line"]), int(item["column"]))
+    fields = (str(item[k]) for k in ("code", "path", "message", "severity"))
+    return diagnostic(where, *fields)  # type: ignore[no-any-return]
+
+
+def _shared_names(
+    replayed: dict[Path, tuple[str, list[Diagnostic]]],
+    compiled: dict[Path, tuple[CompileResult, _Inputs]],
+) -> list[Path]:
+    """The replayed specs whose name another spec of this run has."""
+    names = [name for name, _ in replayed.values()]
+    names += [r.spec.name for r, _ in compiled.values() if r.spec is not None]
+    count: dict[str, int] = {}
+    for name in names:
+        count[name] = count.get(name, 0) + 1
+    return [path for path, (name, _) in replayed.items() if count[name] > 1]
 
 
 def _upload_summary(markdown: str) -> None:

@@ -51,13 +51,20 @@ class CompileResult:
         return self.spec is not None
 
 
-def compile_spec(path: Path, project: Project | None = None) -> CompileResult:
+def compile_spec(
+    path: Path,
+    project: Project | None = None,
+    *,
+    raw: bytes | None = None,
+    reads: dict[str, bytes | None] | None = None,
+) -> CompileResult:
     """Read and compile the spec at `path` (as given on the command line), with the packs
-    its project configuration names (issue 13), or those of `project` (testing a pack)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    its project configuration names (issue 13), or those of `project` (testing a pack).
+
+    `raw`: the spec's bytes when the caller read them already; `reads` receives every file
+    the compile read beside the spec, and what it found (None: no such file), for `check`'s
+    record of what a verdict depends on (`check_cache`)."""
+    raw = read_spec(path) if raw is None else raw
     project = load_project(path) if project is None else project
     if project.problems:  # a pack that cannot be used: nothing else is worth reading
         shown = raw.decode("utf-8", errors="replace")
@@ -65,7 +72,25 @@ def compile_spec(path: Path, project: Project | None = None) -> CompileResult:
         return CompileResult(path=path, spec=None, diagnostics=problems, text=shown)
     origin = replace(repo_origin(path), layers=project.layers)
     reader = folder_reader(path.parent)
+    if reads is not None:
+        reader = _recording(reader, reads)
     return compile_bytes(raw, path, read_file=reader, origin=origin, project=project)
+
+
+def read_spec(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise MlopsgenError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _recording(read: ReadFile, reads: dict[str, bytes | None]) -> ReadFile:
+    def recorded(relative: str) -> bytes | None:
+        data = read(relative)
+        reads[relative] = data
+        return data
+
+    return recorded
 
 
 def compile_bytes(
