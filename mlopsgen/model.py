@@ -1,5 +1,11 @@
 """The normalized spec: frozen, fully defaulted, the only thing renderers and commands see.
 
+Its records are `typing.NamedTuple`s: immutable, typed, compared and hashed by value like
+frozen dataclasses, and created by C code at import, where 26 frozen dataclasses cost ~10 ms of
+generated methods in every process (issue 15: a third of what `render` may take beyond
+Python and Jinja). Change one with `record._replace(field=...)`. Code that walks values
+generically must not take a record for a sequence (`user_text.taint` checks the exact type).
+
 `build_spec` runs after the schema and semantic layers have passed, so it may assume the
 data has the right shape. Defaults are applied here and nowhere else, and they are declared
 once, in the JSON Schema (`schema_defaults`); the defaults that depend on other values are
@@ -13,9 +19,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from mlopsgen.layout import default_endpoint, default_workspace_folder, stage_table
 from mlopsgen.spec.schema import schema_defaults
@@ -28,8 +33,7 @@ def frozen_map(data: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(data or {}))
 
 
-@dataclass(frozen=True)
-class Patch:
+class Patch(NamedTuple):
     """One declarative patch of a pack's `patches.toml` (issue 13), applied to the job
     settings of every generated file whose path matches `target` (a glob), after render."""
 
@@ -39,8 +43,7 @@ class Patch:
     value_json: str  # the value as canonical JSON: hashable, so a Layer stays a cache key
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     """One layer above mlopsgen's built-in templates (issue 13): a template pack, or the
     repository's own overrides folder. Found by `spec.packs` from the project configuration;
     render reads only these fields (no pack code runs)."""
@@ -54,8 +57,7 @@ class Layer:
     patches: tuple[Patch, ...] = ()  # its patches.toml, in the file's order
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where the spec sits: paths are POSIX and relative to the repository root."""
 
     spec_path: str  # e.g. "specs/wine-quality/model.yaml"
@@ -65,14 +67,12 @@ class Origin:
     layers: tuple[Layer, ...] = ()
 
 
-@dataclass(frozen=True)
-class RegisteredModel:
+class RegisteredModel(NamedTuple):
     name: str
     registry: Registry
 
 
-@dataclass(frozen=True)
-class ClusterSettings:
+class ClusterSettings(NamedTuple):
     """What a platform team asks of every new cluster (issue 12), beside its size."""
 
     policy_id: str | None  # a cluster policy
@@ -84,8 +84,7 @@ class ClusterSettings:
     data_security_mode: str  # a Unity Catalog access mode (validation refuses the others)
 
 
-@dataclass(frozen=True)
-class NewCluster:
+class NewCluster(NamedTuple):
     spark_version: str
     node_type: str | None  # None with an instance pool
     workers: int | None  # exactly one of workers / autoscale is set
@@ -94,8 +93,7 @@ class NewCluster:
     settings: ClusterSettings
 
 
-@dataclass(frozen=True)
-class RuntimeCluster:
+class RuntimeCluster(NamedTuple):
     """A single-node cluster for mlopsgen's own tasks on classic compute."""
 
     spark_version: str
@@ -103,8 +101,7 @@ class RuntimeCluster:
     settings: ClusterSettings
 
 
-@dataclass(frozen=True)
-class Compute:
+class Compute(NamedTuple):
     kind: Literal["new_cluster", "existing_cluster", "serverless"]
     # the single-node cluster derived from this compute (its runtime and VM type, or the
     # schema's defaults beside an existing cluster), for tasks that must not share it
@@ -113,21 +110,18 @@ class Compute:
     existing_cluster_id: str | None = None
 
 
-@dataclass(frozen=True)
-class RuntimeCompute:
+class RuntimeCompute(NamedTuple):
     """Where mlopsgen's own tasks run: serverless, or a single-node cluster (`cluster`)."""
 
     serverless: bool
     cluster: RuntimeCluster | None  # set exactly when not serverless
 
 
-@dataclass(frozen=True)
-class PrCheck:
+class PrCheck(NamedTuple):
     parameters: Mapping[str, str]  # already merged over training.parameters
 
 
-@dataclass(frozen=True)
-class Training:
+class Training(NamedTuple):
     notebook: str  # POSIX path relative to the spec folder, e.g. "notebooks/train.py"
     parameters: Mapping[str, str]
     compute: Compute
@@ -137,8 +131,7 @@ class Training:
     pr_check: PrCheck | None
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     """`schedule:` (the pipeline's, in UTC: render/pipeline_schedule) or a batch job's (Quartz)."""
 
     cron: str  # the user's 5-field cron, validated
@@ -146,15 +139,13 @@ class Schedule:
     paused: bool  # schedule: no `schedules:` in the pipeline; batch: never paused
 
 
-@dataclass(frozen=True)
-class ThresholdGate:
+class ThresholdGate(NamedTuple):
     metric: str
     min: float | None
     max: float | None
 
 
-@dataclass(frozen=True)
-class ChampionGate:
+class ChampionGate(NamedTuple):
     metric: str
     higher_is_better: bool
     tolerance: float
@@ -163,16 +154,14 @@ class ChampionGate:
 Gate = ThresholdGate | ChampionGate
 
 
-@dataclass(frozen=True)
-class Approval:
+class Approval(NamedTuple):
     approvers: tuple[str, ...]
     timeout_minutes: int
     instructions: str
     allow_self_approval: bool  # false: whoever started the run cannot approve it
 
 
-@dataclass(frozen=True)
-class AzureMLWorkspace:
+class AzureMLWorkspace(NamedTuple):
     resource_group: str
     workspace: str
     # the pipeline's AzureCLI@2 step logs in with it: its own, or the stage's (validate
@@ -180,8 +169,7 @@ class AzureMLWorkspace:
     service_connection: str
 
 
-@dataclass(frozen=True)
-class StageServing:
+class StageServing(NamedTuple):
     """What this stage serves on: the spec's serving block with the stage's own overrides."""
 
     endpoint: str | None  # databricks-serving / azureml: this stage's endpoint name
@@ -190,8 +178,7 @@ class StageServing:
     output_table: str | None  # batch: the table this stage writes (its own)
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     name: str
     workspace: str  # https host, no trailing slash
     workspace_folder: str  # where deploy puts notebooks; may hold layout.CURRENT_USER
@@ -208,8 +195,7 @@ class Stage:
     serving: StageServing | None  # None when the spec serves nothing
 
 
-@dataclass(frozen=True)
-class Serving:
+class Serving(NamedTuple):
     """The spec's serving block; what each stage gets is `Stage.serving`."""
 
     target: ServingTarget
@@ -225,8 +211,7 @@ class Serving:
     compute: Compute | None  # batch: where scoring runs (serving.compute, else training's)
 
 
-@dataclass(frozen=True)
-class PackageSource:
+class PackageSource(NamedTuple):
     """Where the pipeline installs mlopsgen from (issue 10): exactly one is set."""
 
     feed: str | None  # an Azure Artifacts feed, "feed" or "project/feed"
@@ -234,22 +219,19 @@ class PackageSource:
     index_url: str | None  # a private https index
 
 
-@dataclass(frozen=True)
-class Pool:
+class Pool(NamedTuple):
     """The agent pool: a Microsoft-hosted image or a self-hosted pool (one is set)."""
 
     vm_image: str | None
     name: str | None
 
 
-@dataclass(frozen=True)
-class Tests:
+class Tests(NamedTuple):
     requirements: str | None  # repository-relative; None: <spec folder>/requirements.txt if any
     path: str  # what pytest collects, repository-relative
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(NamedTuple):
     package: PackageSource
     pool: Pool
     tests: Tests
@@ -265,22 +247,19 @@ PRINCIPAL_FIELDS: Mapping[str, PrincipalKind] = {
 }
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     kind: PrincipalKind
     name: str
 
 
-@dataclass(frozen=True)
-class Permissions:
+class Permissions(NamedTuple):
     """Who may view (CAN_VIEW) and who may also run (CAN_MANAGE_RUN) the generated jobs."""
 
     can_view: tuple[Principal, ...]
     can_manage_run: tuple[Principal, ...]
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     api_version: str
     name: str
     description: str

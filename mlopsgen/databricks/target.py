@@ -108,7 +108,7 @@ def for_user(target: Target, user_name: str) -> Target:
         notebooks=tuple(artifact(a) for a in rendered.notebooks),
         runtime=tuple(artifact(a) for a in rendered.runtime),
     )
-    stage = replace(target.stage, workspace_folder=text(target.stage.workspace_folder))
+    stage = target.stage._replace(workspace_folder=text(target.stage.workspace_folder))
     return replace(target, stage=stage, rendered=resolved)
 
 

@@ -56,7 +56,7 @@ class UserText(str):
 
 def taint(value: Any) -> Any:
     """`value` with every string in it (through lists, tuples, sets and mappings) a UserText.
-    Other objects (the model's dataclasses) are left as they are: their fields are tainted
+    Other objects (the model's records) are left as they are: their fields are tainted
     when a template reads them."""
     if isinstance(value, UserText):
         return value

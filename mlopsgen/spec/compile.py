@@ -13,7 +13,7 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlopsgen.azure_devops import MACRO_SYNTAX
@@ -70,7 +70,7 @@ def compile_spec(
         shown = raw.decode("utf-8", errors="replace")
         problems = tuple(sorted(project.problems, key=Diagnostic.sort_key))
         return CompileResult(path=path, spec=None, diagnostics=problems, text=shown)
-    origin = replace(repo_origin(path), layers=project.layers)
+    origin = repo_origin(path)._replace(layers=project.layers)
     reader = folder_reader(path.parent)
     if reads is not None:
         reader = _recording(reader, reads)

@@ -4,7 +4,6 @@ private attributes (one located error, not a traceback)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ def test_the_sandbox_renders_the_built_in_templates_byte_for_byte(
     folder = pack(tmp_path, templates={"pipelines/_acme.j2": "{# unused #}\n"})
     layer = Layer("acme", "1.0.0", str(folder / "templates"))
     spec = example_spec(name)
-    layered = dataclasses.replace(spec, origin=dataclasses.replace(spec.origin, layers=(layer,)))
+    layered = spec._replace(origin=spec.origin._replace(layers=(layer,)))
     rendered = {a.path: a.text for a in render_spec(layered).files()}
     expected = {p: t for p, t in example_tree(name).items() if p in rendered}
     assert rendered == expected

@@ -10,7 +10,6 @@ headless Chromium (test_screenshots.py).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -85,8 +84,7 @@ def hostile_spec(name: str) -> Spec:
     spec = example_spec(name)
     stages = []
     for index, stage in enumerate(spec.stages):
-        serving = stage.serving and dataclasses.replace(
-            stage.serving,
+        serving = stage.serving and stage.serving._replace(
             endpoint=stage.serving.endpoint and f"{HOSTILE} endpoint",
             input_table=stage.serving.input_table and f"{HOSTILE} input",
             output_table=stage.serving.output_table and f"{HOSTILE} output",
@@ -94,8 +92,7 @@ def hostile_spec(name: str) -> Spec:
         gates = (ThresholdGate(HOSTILE, 0.5, None), ChampionGate(HOSTILE, True, 0.0))
         odd = index % 2 == 1
         stages.append(
-            dataclasses.replace(
-                stage,
+            stage._replace(
                 name=f"{HOSTILE} {index}",
                 gates=gates,
                 environment=f"{HOSTILE} env" if odd else None,
@@ -103,8 +100,8 @@ def hostile_spec(name: str) -> Spec:
                 serving=serving,
             )
         )
-    pipeline = dataclasses.replace(spec.pipeline, release_branch=f"{HOSTILE} branch")
-    return dataclasses.replace(spec, stages=tuple(stages), pipeline=pipeline)
+    pipeline = spec.pipeline._replace(release_branch=f"{HOSTILE} branch")
+    return spec._replace(stages=tuple(stages), pipeline=pipeline)
 
 
 def mermaid_block(text: str) -> list[str]:
@@ -194,8 +191,8 @@ def test_labels_quote_and_escape() -> None:
 
 def test_the_header_comment_cannot_be_closed_by_the_spec_path() -> None:
     spec = example_spec("minimal")
-    origin = dataclasses.replace(spec.origin, spec_path="specs/a-->b/model.yaml")
-    text = render_spec(dataclasses.replace(spec, origin=origin)).picture.text
+    origin = spec.origin._replace(spec_path="specs/a-->b/model.yaml")
+    text = render_spec(spec._replace(origin=origin)).picture.text
     header = text.split("\n")[:2]
     assert all(line.startswith("<!-- ") and line.count("-->") == 1 for line in header)
 

@@ -4,7 +4,6 @@ connection, that runs `mlopsgen azureml-deploy`. Nothing Azure-ML-specific on a 
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +133,8 @@ def test_a_macro_in_the_azureml_connection_is_refused_by_render_too() -> None:
     spec = example_spec("credit-risk")
     stage = spec.stages[0]
     assert stage.azureml is not None
-    azureml = dataclasses.replace(stage.azureml, service_connection="sc-$(x)")
-    bad = dataclasses.replace(
-        spec, stages=(dataclasses.replace(stage, azureml=azureml), *spec.stages[1:])
-    )
+    azureml = stage.azureml._replace(service_connection="sc-$(x)")
+    bad = spec._replace(stages=(stage._replace(azureml=azureml), *spec.stages[1:]))
     with pytest.raises(MlopsgenError, match=r"azureml\.service_connection"):
         render_pipeline(bad, render_spec(spec).jobs)
 

@@ -49,7 +49,7 @@ from mlopsgen.azureml.stage import promote
 from mlopsgen.spec.compile import compile_spec
 path, stage, version, mode, name = sys.argv[1:]
 spec = compile_spec(Path(path)).spec
-spec = dataclasses.replace(spec, model=dataclasses.replace(spec.model, name=name))
+spec = spec._replace(model=spec.model._replace(name=name))
 (chosen,) = [s for s in spec.stages if s.name == stage]
 print("\\n".join(promote(spec, chosen, version, mode)))
 """

@@ -9,7 +9,6 @@ value. A default added to the schema that the model does not apply fails here.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -150,7 +149,7 @@ def model_value(spec: Spec, path: DataPath) -> Any:
 
 def plain(value: Any, like: Any) -> Any:
     """The model's value in the schema's terms (lists, dicts) for comparison with `like`."""
-    if dataclasses.is_dataclass(value) and isinstance(like, dict):
+    if hasattr(type(value), "_fields") and isinstance(like, dict):  # a model record
         return {key: plain(getattr(value, key), like[key]) for key in like}
     if isinstance(value, Mapping):
         return dict(value)
