@@ -27,9 +27,8 @@ import json
 import os
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from mlopsgen import __version__
 from mlopsgen.errors import MlopsgenError
@@ -45,22 +44,19 @@ TEMP_SUFFIX = ".mlopsgen-tmp"
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     action: Action
     path: str  # POSIX, relative to the root
     new: bytes | None  # None for delete
     old: bytes | None  # None for create
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):
     path: str
     reason: str
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     root: Path
     changes: tuple[Change, ...]
     conflicts: tuple[Conflict, ...]

@@ -100,9 +100,7 @@ def _policy_as_warnings(project: Project) -> Project:
     import dataclasses
 
     packs = tuple(
-        dataclasses.replace(
-            pack, rules=tuple(dataclasses.replace(r, severity="warning") for r in pack.rules)
-        )
+        pack._replace(rules=tuple(dataclasses.replace(r, severity="warning") for r in pack.rules))
         for pack in project.packs
     )
-    return dataclasses.replace(project, packs=packs)
+    return project._replace(packs=packs)

@@ -99,11 +99,10 @@ def for_user(target: Target, user_name: str) -> Target:
         return value
 
     def artifact(item: Artifact) -> Artifact:
-        return replace(item, text=text(item.text))
+        return item._replace(text=text(item.text))
 
     rendered = target.rendered
-    resolved = replace(
-        rendered,
+    resolved = rendered._replace(
         jobs=tuple(replace(j, settings=data(j.settings)) for j in rendered.jobs),
         notebooks=tuple(artifact(a) for a in rendered.notebooks),
         runtime=tuple(artifact(a) for a in rendered.runtime),

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlopsgen.layout import JobKind
 from mlopsgen.render.canonical import canonical_json
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(NamedTuple):
     """One generated file: POSIX path relative to the output root, and its full text."""
 
     path: str
@@ -48,8 +47,7 @@ class JobFile:
         return Artifact(self.path, self.text)
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):
     """Everything rendered for one spec, by kind."""
 
     pipeline: Artifact

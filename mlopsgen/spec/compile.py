@@ -13,8 +13,8 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.errors import MlopsgenError
@@ -37,8 +37,7 @@ SUPPORTED_API_VERSIONS = ("mlopsgen/v1",)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-@dataclass(frozen=True)
-class CompileResult:
+class CompileResult(NamedTuple):
     path: Path
     spec: Spec | None  # None when any error diagnostic exists
     diagnostics: tuple[Diagnostic, ...]

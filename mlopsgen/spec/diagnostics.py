@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(NamedTuple):
     """A 1-based line and column in a file, as editors count them."""
 
     file: str
@@ -23,8 +22,7 @@ def severity_of(code: str) -> str:
     return "warning" if code.startswith("W") else "error"
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One problem in a spec: where, a stable code, a readable path and what to do."""
 
     location: Location

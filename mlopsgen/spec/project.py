@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlopsgen import __version__, layout
 from mlopsgen.model import Layer
@@ -53,8 +52,7 @@ _CONFIG_KEYS = {"packs", "overrides"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-@dataclass(frozen=True)
-class Pack:
+class Pack(NamedTuple):
     name: str
     version: str
     file: TomlFile  # its mlopsgen-pack.toml
@@ -63,14 +61,13 @@ class Pack:
     layer: Layer
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     """What the project configuration adds to a spec; empty without one."""
 
     config: Path | None = None
     packs: tuple[Pack, ...] = ()
     layers: tuple[Layer, ...] = ()  # the packs', then the overrides folder's, lowest first
-    problems: tuple[Diagnostic, ...] = field(default=())
+    problems: tuple[Diagnostic, ...] = ()
 
 
 def find_config(spec_path: Path) -> Path | None:
