@@ -35,9 +35,9 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import NamedTuple
 
 from mlopsgen.spec import cron
 
@@ -54,8 +54,9 @@ _SAMPLE = 3  # hours between two samples of the zone's offset: every month sees 
 _PROBE = 24 // _SAMPLE
 
 
-@dataclass(frozen=True)
-class Drift:
+# Named tuples rather than frozen dataclasses: creating each of those costs ~0.4 ms at import,
+# a named tuple a sixth of that (issue 15).
+class Drift(NamedTuple):
     """A part of the year when the zone is at another offset than the one the UTC lines use."""
 
     offset: int  # the zone's UTC offset then, in minutes
@@ -64,8 +65,7 @@ class Drift:
     partly: tuple[int, ...]  # months that change to or from it
 
 
-@dataclass(frozen=True)
-class UtcSchedule:
+class UtcSchedule(NamedTuple):
     cron: str  # the spec's expression, local time
     zone: str
     offset: int  # the UTC offset (minutes) the lines are computed for
