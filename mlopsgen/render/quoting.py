@@ -100,16 +100,23 @@ def comment_text(value: object) -> str:
 # in the text), the backtick (a "`...`" string is Markdown), `*` and `_` (Mermaid 11 draws
 # them as emphasis even in a plain string), `|` (an edge label's delimiter),
 # brackets and braces (shape delimiters) and every control or line-breaking character.
-_MERMAID_UNSAFE = re.compile(
-    '["#;<>&%`*_|\\[\\]{}()\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]'
-)
+# Printable ASCII meets the punctuation alone: the whole set compiles on first other text.
+_MERMAID_PUNCTUATION = re.compile('["#;<>&%`*_|\\[\\]{}()\\\\]')
+
+
+@cache
+def _mermaid_unsafe() -> re.Pattern[str]:
+    return re.compile(
+        '["#;<>&%`*_|\\[\\]{}()\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]'
+    )
 
 
 def mermaid_text(value: object) -> str:
     """The inside of a Mermaid label: every unsafe character as a `#<decimal>;` entity code."""
     if not isinstance(value, str):
         raise TypeError(f"mermaid_text expects a str, got {type(value).__name__}")
-    return _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group())};", value)
+    unsafe = _MERMAID_PUNCTUATION if _plain_ascii(value) else _mermaid_unsafe()
+    return unsafe.sub(lambda m: f"#{ord(m.group())};", value)
 
 
 def mermaid_str(value: object) -> str:

@@ -24,6 +24,10 @@ def comment_by_pattern(value: str) -> str:
     return quoting._comment_unsafe().sub(lambda m: json.dumps(m.group())[1:-1], value)
 
 
+def mermaid_by_pattern(value: str) -> str:
+    return quoting._mermaid_unsafe().sub(lambda m: f"#{ord(m.group())};", value)
+
+
 def markdown_by_pattern(value: str) -> str:
     escaped = quoting._MARKDOWN_UNSAFE.sub(lambda m: "\\" + m.group(), value)
     return quoting._markdown_controls().sub(lambda m: f"&#{ord(m.group())};", escaped)
@@ -33,6 +37,7 @@ def _same(value: str) -> None:
     assert quoting.yaml_str(value) == yaml_by_pattern(value), repr(value)
     assert quoting.comment_text(value) == comment_by_pattern(value), repr(value)
     assert quoting.markdown_text(value) == markdown_by_pattern(value), repr(value)
+    assert quoting.mermaid_text(value) == mermaid_by_pattern(value), repr(value)
 
 
 def test_every_short_ascii_string_quotes_as_the_patterns_do() -> None:
