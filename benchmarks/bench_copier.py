@@ -1,7 +1,10 @@
 """Side by side: `mlopsgen render` of one example spec against copier rendering the same files.
 
 Both run as whole processes into a fresh folder, alternately, several times; the script
-reports each one's median and the ratio (issue 15: mlopsgen at least 4x faster).
+reports each one's median and the ratio (issue 15: mlopsgen at least 4x faster). mlopsgen runs
+as users run it, through the installed `mlopsgen` console script: the one beside
+`sys.executable` (the virtualenv's `bin/`, or `Scripts/` on Windows), falling back to
+`python -m mlopsgen` when there is none; the output names the command timed.
 
 The copier template is generated here from the spec's golden tree (`golden/<name>/`) plus the
 runtime package render copies beside the notebooks (taken from a first render): every file
@@ -30,6 +33,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RUNTIME = "notebooks/mlopsgen_runtime"
+
+
+def mlopsgen_command() -> list[str]:
+    """The console script beside this interpreter (what `pip install` puts on the user's
+    PATH), else `python -m mlopsgen`. Not resolved: a virtualenv's python is a symlink to the
+    base interpreter, whose folder has no mlopsgen."""
+    folder = Path(sys.executable).parent
+    for name in ("mlopsgen", "mlopsgen.exe"):
+        if (folder / name).is_file():
+            return [str(folder / name)]
+    return [sys.executable, "-m", "mlopsgen"]
 
 
 def copier_command(venv: Path) -> Path:
@@ -101,7 +115,8 @@ def main() -> None:
         root = Path(temp)
         copier = copier_command(args.copier_venv)
         version = copier_version(args.copier_venv)
-        ours = [sys.executable, "-m", "mlopsgen", "render", "-q", str(spec), "--out"]
+        command = mlopsgen_command()
+        ours = [*command, "render", "-q", str(spec), "--out"]
         # a first render: warms both caches and gives the runtime files for the template
         subprocess.run([*ours, str(root / "first")], check=True, env=env)
         rendered = tree_texts(root / "first" / name)
@@ -118,7 +133,7 @@ def main() -> None:
     ours_median, theirs_median = statistics.median(mlopsgen_s), statistics.median(copier_s)
     print(f"spec: {name}, {len(files)} files, {args.runs} runs each, alternating")
     print(f"python {sys.version.split()[0]}, copier {version}")
-    print(f"mlopsgen render: median {ours_median * 1000:.0f} ms")
+    print(f"mlopsgen render: median {ours_median * 1000:.0f} ms ({' '.join(command)})")
     print(f"copier copy:     median {theirs_median * 1000:.0f} ms")
     print(f"ratio: mlopsgen {theirs_median / ours_median:.1f}x faster")
 

@@ -7,8 +7,7 @@ body is serialised once, canonically (sorted keys, two-space indent), by `JobFil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlopsgen import layout, timeouts
 from mlopsgen.layout import JobKind
@@ -24,8 +23,9 @@ RUNTIME_TASK_TIMEOUT_SECONDS = contract.RUNTIME_TASK_TIMEOUT_SECONDS
 SERVING_TASK_TIMEOUT_SECONDS = contract.SERVING_TASK_TIMEOUT_SECONDS
 
 
-@dataclass(frozen=True)
-class TaskPlan:
+# Named tuples rather than frozen dataclasses: creating each of those costs ~0.4 ms at import,
+# a named tuple a sixth of that (issue 15).
+class TaskPlan(NamedTuple):
     key: str
     notebook_path: str
     parameters: dict[str, str]
@@ -36,14 +36,13 @@ class TaskPlan:
     max_retries: int = 0
 
 
-@dataclass(frozen=True)
-class JobPlan:
+class JobPlan(NamedTuple):
     kind: JobKind
     stage: Stage  # whose workspace holds the job (the first stage for train and pr-check)
     tasks: tuple[TaskPlan, ...]
     placement: compute.Placement
     schedule: Schedule | None = None
-    parameters: tuple[dict[str, str], ...] = field(default=())
+    parameters: tuple[dict[str, str], ...] = ()
 
 
 def _runtime_notebook(stage: Stage, task: str) -> str:

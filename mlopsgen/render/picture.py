@@ -12,8 +12,7 @@ only as quoted labels, the paragraph only through `markdown_text`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlopsgen.layout import JobKind
 from mlopsgen.model import ChampionGate, Gate, Spec, Stage
@@ -36,8 +35,9 @@ SHAPES: Mapping[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Node:
+# Named tuples rather than frozen dataclasses: creating each of those costs ~0.4 ms at import,
+# a named tuple a sixth of that (issue 15).
+class Node(NamedTuple):
     id: str
     label: str  # plain text: the template quotes it
     shape: str = "task"
@@ -51,8 +51,7 @@ class Node:
         return SHAPES[self.shape][1]
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     source: str
     target: str
     label: str | None = None
@@ -63,8 +62,7 @@ class Edge:
         return "-.->" if self.dotted else "-->"
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A pipeline stage (a Mermaid subgraph) with its nodes and the edges inside it."""
 
     id: str
@@ -258,8 +256,7 @@ def what_runs_when(spec: Spec, plans: Sequence[DeployStage], jobs: Sequence[JobF
     return f"{pr} {train}{stages}. {manual}"
 
 
-@dataclass(frozen=True)
-class Picture:
+class Picture(NamedTuple):
     """What PIPELINE.md shows, before layout: the tests compare it with what Mermaid parsed."""
 
     triggers: tuple[Node, ...]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlopsgen import __version__, layout, timeouts
 from mlopsgen.azure_devops import MACRO_SYNTAX
@@ -44,8 +44,9 @@ def _succeeded(dependency: str) -> str:
     return f"in(dependencies.{dependency}.result, 'Succeeded', 'SucceededWithIssues')"
 
 
-@dataclass(frozen=True)
-class Install:
+# Named tuples rather than frozen dataclasses: creating each of those costs ~0.4 ms at import,
+# a named tuple a sixth of that (issue 15).
+class Install(NamedTuple):
     """How each job installs mlopsgen: this version, from the spec's package source."""
 
     version: str
@@ -109,8 +110,7 @@ def _pool(spec: Spec) -> dict[str, str]:
     return {"vmImage": _refuse_macros("pipeline.pool.vm_image", chosen.vm_image)}
 
 
-@dataclass(frozen=True)
-class Auth:
+class Auth(NamedTuple):
     """How a stage's steps authenticate to its Databricks workspace."""
 
     workspace: str
@@ -121,8 +121,7 @@ class Auth:
     oidc_client_id: str | None = None
 
 
-@dataclass(frozen=True)
-class DeployStage:
+class DeployStage(NamedTuple):
     id: str
     name: str
     auth: Auth
@@ -264,8 +263,7 @@ def deploy_stages(spec: Spec, job_files: Sequence[JobFile]) -> list[DeployStage]
     return result
 
 
-@dataclass(frozen=True)
-class AzureMLStep:
+class AzureMLStep(NamedTuple):
     """The deploy job's AzureCLI@2 step that serves on Azure ML from the agent (issue 10)."""
 
     stage: str

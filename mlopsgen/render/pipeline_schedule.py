@@ -17,15 +17,15 @@ schema types them as strings.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlopsgen.errors import MlopsgenError
 from mlopsgen.model import Spec
 from mlopsgen.spec import utc_schedule
 
 
-@dataclass(frozen=True)
-class PipelineSchedule:
+# A named tuple: a frozen dataclass costs ~0.4 ms to create at import (issue 15).
+class PipelineSchedule(NamedTuple):
     comment: tuple[str, ...]  # comment lines above `schedules:`, without '# '
     lines: tuple[str, ...]  # UTC cron expressions (empty: paused, no `schedules:`)
     display_name: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 # YAML double-quoted scalars may hold any printable character; everything else (C0/C1
@@ -26,7 +27,19 @@ _YAML_ESCAPES = {
     "\r": "\\r",
     "\x1b": "\\e",
 }
-_YAML_UNSAFE = re.compile('[\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]')
+
+
+# The patterns with characters beyond Latin-1 cost ~0.2-0.6 ms each to compile: compiled on
+# first use, and not at all while every value is printable ASCII, which needs no escape there
+# (issue 15). Printable ASCII is U+0020 to U+007E: none of it is a control, a separator or
+# beyond Latin-1.
+def _plain_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+@cache
+def _yaml_unsafe() -> re.Pattern[str]:
+    return re.compile('[\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]')
 
 
 def _yaml_escape(match: re.Match[str]) -> str:
@@ -41,7 +54,9 @@ def yaml_str(value: object) -> str:
     """A YAML double-quoted scalar: always a string, never a bool/number/null/comment/key."""
     if not isinstance(value, str):
         raise TypeError(f"yaml_str expects a str, got {type(value).__name__}")
-    return '"' + _YAML_UNSAFE.sub(_yaml_escape, value) + '"'
+    if _plain_ascii(value) and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return '"' + _yaml_unsafe().sub(_yaml_escape, value) + '"'
 
 
 def json_value(value: Any) -> str:
@@ -59,9 +74,11 @@ def py_str(value: object) -> str:
 # What is not safe, spelled out rather than as `[^<safe ranges>]`: the same set (a test
 # compares them over every code point), but compiling the negated form walks the ~63,000 safe
 # BMP code points in Python, 3 ms of every render's start (issue 15).
-_COMMENT_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff\U00010000-\U0010ffff]"
-)
+@cache
+def _comment_unsafe() -> re.Pattern[str]:
+    return re.compile(
+        "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff\U00010000-\U0010ffff]"
+    )
 
 
 def comment_text(value: object) -> str:
@@ -71,9 +88,9 @@ def comment_text(value: object) -> str:
     on one line and still names the value unambiguously.
     """
     text = str(value)
-    if not _COMMENT_UNSAFE.search(text):
+    if _plain_ascii(text) or not _comment_unsafe().search(text):
         return text
-    return _COMMENT_UNSAFE.sub(lambda m: json.dumps(m.group())[1:-1], text)
+    return _comment_unsafe().sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 # Mermaid labels: a double-quoted string, in which Mermaid decodes `#<decimal>;` entity codes
@@ -83,16 +100,23 @@ def comment_text(value: object) -> str:
 # in the text), the backtick (a "`...`" string is Markdown), `*` and `_` (Mermaid 11 draws
 # them as emphasis even in a plain string), `|` (an edge label's delimiter),
 # brackets and braces (shape delimiters) and every control or line-breaking character.
-_MERMAID_UNSAFE = re.compile(
-    '["#;<>&%`*_|\\[\\]{}()\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]'
-)
+# Printable ASCII meets the punctuation alone: the whole set compiles on first other text.
+_MERMAID_PUNCTUATION = re.compile('["#;<>&%`*_|\\[\\]{}()\\\\]')
+
+
+@cache
+def _mermaid_unsafe() -> re.Pattern[str]:
+    return re.compile(
+        '["#;<>&%`*_|\\[\\]{}()\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]'
+    )
 
 
 def mermaid_text(value: object) -> str:
     """The inside of a Mermaid label: every unsafe character as a `#<decimal>;` entity code."""
     if not isinstance(value, str):
         raise TypeError(f"mermaid_text expects a str, got {type(value).__name__}")
-    return _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group())};", value)
+    unsafe = _MERMAID_PUNCTUATION if _plain_ascii(value) else _mermaid_unsafe()
+    return unsafe.sub(lambda m: f"#{ord(m.group())};", value)
 
 
 def mermaid_str(value: object) -> str:
@@ -106,7 +130,11 @@ def mermaid_str(value: object) -> str:
 # breaks and other controls become numeric character references, so a value stays inside its
 # paragraph and still reads back as itself.
 _MARKDOWN_UNSAFE = re.compile(r"[\\`*_\[\]<>&!|~#$]")
-_MARKDOWN_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@cache
+def _markdown_controls() -> re.Pattern[str]:
+    return re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def markdown_text(value: object) -> str:
@@ -114,4 +142,6 @@ def markdown_text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"markdown_text expects a str, got {type(value).__name__}")
     escaped = _MARKDOWN_UNSAFE.sub(lambda m: "\\" + m.group(), value)
-    return _MARKDOWN_CONTROLS.sub(lambda m: f"&#{ord(m.group())};", escaped)
+    if _plain_ascii(escaped):
+        return escaped
+    return _markdown_controls().sub(lambda m: f"&#{ord(m.group())};", escaped)

@@ -26,7 +26,6 @@ rejected as well. Every other expression has at most one restricting day field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -59,8 +58,8 @@ _FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class Cron:
+# A named tuple: a frozen dataclass costs ~0.4 ms to create at import (issue 15).
+class Cron(NamedTuple):
     """When an accepted expression fires. At most one of the day fields restricts, so a day
     matches when its month, day of month and day of week all do."""
 

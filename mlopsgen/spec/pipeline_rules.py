@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,9 +23,15 @@ SOURCES = ("feed", "wheels", "index_url")
 # (Microsoft Learn, "Create a feed"); a project name may hold spaces. Either way no '$'.
 _FEED = re.compile(r"[A-Za-z0-9-][A-Za-z0-9._-]{0,63}")
 _PROJECT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9 ._-]{0,63}")
-_FOLDER_PART = re.compile(r"[A-Za-z0-9_.@+-]+")
 # The public index itself: installing mlopsgen by name from it is what this setting avoids.
 _PUBLIC_HOSTS = ("pypi.org", "pypi.python.org", "files.pythonhosted.org", "test.pypi.org")
+
+
+# Compiled on first use (here and below): only a spec that sets the key meets these patterns,
+# and compiling one costs ~0.1 ms of every process that imports the rules (issue 15).
+@cache
+def _folder_part() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z0-9_.@+-]+")
 
 
 def _package(data: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +78,7 @@ def feed_name(data: dict[str, Any]) -> Iterator[Finding]:
 def _outside_repository(path: str) -> str | None:
     parts = path.rstrip("/").split("/")
     inside = not path.startswith("/") and ".." not in parts and "\\" not in path
-    if inside and all(_FOLDER_PART.fullmatch(p) for p in parts):
+    if inside and all(_folder_part().fullmatch(p) for p in parts):
         return None
     return _macro(path) or (
         "must be a path inside the repository, relative to its root (no '..', no "
@@ -132,13 +139,23 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-_POOL_NAME = re.compile(r"[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,127}")
-_VM_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+@cache
+def _pool_name() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z0-9_.-][A-Za-z0-9 _.-]{0,127}")
+
+
+@cache
+def _vm_image() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 # The Microsoft-hosted images whose `script:` steps run in bash, as the generated steps are
 # written: Ubuntu and macOS, by their YAML labels (Microsoft Learn, "Microsoft-hosted agents",
 # Software; the labels follow the runner-images repository). On the Windows images a
 # `script:` step runs in cmd.exe. Matched without case, as Azure DevOps matches vmImage.
-_BASH_IMAGE = re.compile(r"ubuntu-(latest|\d{2}\.04)|macos-(latest|\d{2})", re.IGNORECASE)
+@cache
+def _bash_image() -> re.Pattern[str]:
+    return re.compile(r"ubuntu-(latest|\d{2}\.04)|macos-(latest|\d{2})", re.IGNORECASE)
 
 
 def pool(data: dict[str, Any]) -> Iterator[Finding]:
@@ -150,14 +167,14 @@ def pool(data: dict[str, Any]) -> Iterator[Finding]:
     if len(kinds) != 1:
         msg = "name exactly one of vm_image (Microsoft-hosted) or name (self-hosted pool)"
         yield Finding(("pipeline", "pool"), "E348", msg, at="key")
-    for key, pattern in (("vm_image", _VM_IMAGE), ("name", _POOL_NAME)):
+    for key, pattern in (("vm_image", _vm_image()), ("name", _pool_name())):
         value = text(given.get(key))
         if value is not None and not pattern.fullmatch(value.strip()):
             why = (
                 _macro(value) or "must be a pool or image name: letters, digits, ' ', '_', '.', '-'"
             )
             yield Finding(("pipeline", "pool", key), "E349", f"'{value}' {why}")
-        elif key == "vm_image" and value is not None and not _BASH_IMAGE.fullmatch(value.strip()):
+        elif key == "vm_image" and value is not None and not _bash_image().fullmatch(value.strip()):
             why = (
                 "is not a Microsoft-hosted Linux or macOS image (ubuntu-latest, ubuntu-24.04, "
                 "ubuntu-22.04, macOS-latest, macOS-15, ...): the generated steps are bash "
@@ -170,13 +187,15 @@ def pool(data: dict[str, Any]) -> Iterator[Finding]:
 # Branch names git accepts (git-check-ref-format: no "..", "@{", "//", component starting with
 # "." or ending in ".lock", trailing "/" or "."), further limited to characters that need no
 # quoting in the YAML and in the expression literals of the stage conditions.
-_BRANCH_CHARS = re.compile(r"[A-Za-z0-9._/+-]+")
+@cache
+def _branch_chars() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z0-9._/+-]+")
 
 
 def _branch_problem(branch: str) -> str | None:
     if branch.startswith("refs/"):
         return f"is a ref; give the branch name itself, e.g. '{branch.split('/', 2)[-1]}'"
-    if not _BRANCH_CHARS.fullmatch(branch):
+    if not _branch_chars().fullmatch(branch):
         return _macro(branch) or (
             "must be a branch name of letters, digits, '.', '_', '/', '+' and '-'"
         )
@@ -200,7 +219,9 @@ def release_branch(data: dict[str, Any]) -> Iterator[Finding]:
 # Azure DevOps environment names as the deployment job refers to them: `environment: a.b`
 # names the resource b of environment a (Microsoft Learn, "Create and target an
 # environment"), so no '.'; no '$' (macro syntax), no leading or trailing space.
-_ENVIRONMENT = re.compile(r"[A-Za-z0-9_-](?:[A-Za-z0-9 _-]{0,98}[A-Za-z0-9_-])?")
+@cache
+def _environment() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z0-9_-](?:[A-Za-z0-9 _-]{0,98}[A-Za-z0-9_-])?")
 
 
 def environments(data: dict[str, Any]) -> Iterator[Finding]:
@@ -208,7 +229,7 @@ def environments(data: dict[str, Any]) -> Iterator[Finding]:
     for i, stage in enumerate(stages if isinstance(stages, list) else []):
         stage = as_map(stage)
         name = text(stage.get("environment"))
-        if name is not None and not _ENVIRONMENT.fullmatch(name):
+        if name is not None and not _environment().fullmatch(name):
             why = _macro(name) or (
                 "must be an Azure DevOps environment name: 1 to 100 letters, digits, spaces, "
                 "'_' and '-' ('.' would name a resource of the environment)"

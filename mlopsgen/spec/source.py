@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -46,8 +45,8 @@ _SCALAR_TAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Source:
+# A named tuple: a frozen dataclass costs ~0.4 ms to create at import (issue 15).
+class Source(NamedTuple):
     data: Any  # None when the text could not be read at all
     positions: dict[DataPath, Position]
     problems: tuple[Finding, ...]

@@ -8,7 +8,8 @@ finds (E352, E353, W001) and the pipeline renderer writes the same lines and com
 
 **The rule: one fixed offset, the one the zone is at for most of the year.** The zone's offsets
 are sampled every three hours over `REFERENCE_YEAR` (a fixed year, not the clock's: generated files
-depend on nothing but the spec and the installed tzdata). The majority offset keeps most runs
+depend on nothing but the spec and the installed tzdata); the samples are counted, not each
+computed (`_runs`). The majority offset keeps most runs
 at the local time asked for; the "standard time" of a zone is not used because it is not
 well defined from offsets alone (Europe/Dublin's winter time is its negative DST). In the
 other months the runs start as much earlier or later in local time as the offsets differ
@@ -33,9 +34,10 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import NamedTuple
 
 from mlopsgen.spec import cron
 
@@ -45,10 +47,16 @@ REFERENCE_YEAR = 2027
 MAX_RUNS_PER_WEEK = 1000
 _DAY = 24 * 60
 _SAMPLE = 3  # hours between two samples of the zone's offset: every month sees its changes
+# Samples between two reads of the zone's offset (a day); `_runs` bisects where two reads
+# differ. Exact while the zone's offset changes at most once a day: the closest two changes
+# in the reference year (tzdata 2026) are Africa/Casablanca's around Ramadan, 35 days apart,
+# and a test compares with every sample computed, for every zone.
+_PROBE = 24 // _SAMPLE
 
 
-@dataclass(frozen=True)
-class Drift:
+# Named tuples rather than frozen dataclasses: creating each of those costs ~0.4 ms at import,
+# a named tuple a sixth of that (issue 15).
+class Drift(NamedTuple):
     """A part of the year when the zone is at another offset than the one the UTC lines use."""
 
     offset: int  # the zone's UTC offset then, in minutes
@@ -57,8 +65,7 @@ class Drift:
     partly: tuple[int, ...]  # months that change to or from it
 
 
-@dataclass(frozen=True)
-class UtcSchedule:
+class UtcSchedule(NamedTuple):
     cron: str  # the spec's expression, local time
     zone: str
     offset: int  # the UTC offset (minutes) the lines are computed for
@@ -94,37 +101,81 @@ def convert(expression: str, zone: str) -> UtcSchedule:
 def _offsets_by_month(zone: str) -> tuple[frozenset[int], ...]:
     """For each month of the reference year (local calendar), the offsets it has."""
     months: list[set[int]] = [set() for _ in range(12)]
-    for month, minutes in _samples(zone):
-        months[month - 1].add(minutes)
+    for first, end, offset in _runs(zone):
+        # local time as astimezone computes it, from the offset itself (not rounded to minutes)
+        local = datetime(REFERENCE_YEAR, 1, 1) + offset  # of sample 0, at this offset
+        low = local + timedelta(hours=first * _SAMPLE)
+        high = local + timedelta(hours=(end - 1) * _SAMPLE)
+        # Samples are hours apart, months weeks long: the run has a sample in every month
+        # from its first sample's to its last's (December of the year before included).
+        minutes = _minutes(offset)
+        for month in range(low.year * 12 + low.month - 1, high.year * 12 + high.month):
+            months[month % 12].add(minutes)
     return tuple(frozenset(m) for m in months)
 
 
 @lru_cache(maxsize=64)
 def _majority(zone: str) -> int:
     """The offset (minutes) in force for most of the reference year; ties: the lower."""
-    counts = Counter(minutes for _, minutes in _samples(zone))
+    counts: Counter[int] = Counter()
+    for first, end, offset in _runs(zone):
+        counts[_minutes(offset)] += end - first
     return max(counts, key=lambda offset: (counts[offset], -offset))
 
 
-def _minutes_east(instant: datetime) -> int:
-    offset = instant.utcoffset()
-    assert offset is not None  # an aware datetime
+def _minutes(offset: timedelta) -> int:
     return int(offset.total_seconds()) // 60
 
 
+def _sample_count() -> int:
+    days = 366 if calendar.isleap(REFERENCE_YEAR) else 365
+    return days * 24 // _SAMPLE
+
+
 @lru_cache(maxsize=8)  # shared by the two functions above, for the zone being converted
-def _samples(zone: str) -> tuple[tuple[int, int], ...]:
-    """(local month, UTC offset in minutes) every _SAMPLE hours of the reference year: each
-    offset computed once for both users (~2,900 samples, issue 15)."""
+def _runs(zone: str) -> tuple[tuple[int, int, timedelta], ...]:
+    """The samples (every _SAMPLE hours of the reference year, from its first UTC instant) as
+    runs at one UTC offset: (first sample, end sample, offset). The same as computing each of
+    the ~2,900 samples, which took 4-5 ms a spec (issue 15): the offset is read once a day
+    (_PROBE samples) and, where two reads differ, bisected to the first sample at the new one.
+    """
     # zoneinfo (~3 ms with its tzpath lookup) only for a spec whose schedule has a zone
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(zone)
     start = datetime(REFERENCE_YEAR, 1, 1, tzinfo=timezone.utc)
-    days = 366 if calendar.isleap(REFERENCE_YEAR) else 365
-    hours = range(0, days * 24, _SAMPLE)
-    locals_ = ((start + timedelta(hours=h)).astimezone(tz) for h in hours)
-    return tuple((local.month, _minutes_east(local)) for local in locals_)
+
+    def offset_at(sample: int) -> timedelta:
+        offset = (start + timedelta(hours=sample * _SAMPLE)).astimezone(tz).utcoffset()
+        assert offset is not None  # an aware datetime
+        return offset
+
+    count = _sample_count()
+    runs: list[tuple[int, int, timedelta]] = []
+    first, current = 0, offset_at(0)
+    previous = 0
+    for probe in [*range(_PROBE, count - 1, _PROBE), count - 1]:
+        offset = offset_at(probe)
+        if offset != current:
+            change = _first_change(offset_at, previous, probe, current)
+            runs.append((first, change, current))
+            first, current = change, offset
+        previous = probe
+    runs.append((first, count, current))
+    return tuple(runs)
+
+
+def _first_change(
+    offset_at: Callable[[int], timedelta], low: int, high: int, before: timedelta
+) -> int:
+    """The first sample after `low` (at `before`) and up to `high` (not) at another offset."""
+    while high - low > 1:
+        middle = (low + high) // 2
+        if offset_at(middle) == before:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 def _shifted(fires: cron.Cron, delta: int) -> dict[int, dict[int, frozenset[int]]]:

@@ -266,9 +266,9 @@ def test_validation_rejects_macro_syntax_bound_for_the_pipeline(old: str, new: s
 def test_comment_text_escapes_exactly_what_is_outside_the_safe_ranges() -> None:
     """The unsafe set is spelled out (cheap to compile, issue 15): over every code point it is
     the complement of the safe ranges, which is what comment_text promises."""
-    from mlopsgen.render.quoting import _COMMENT_UNSAFE, comment_text
+    from mlopsgen.render.quoting import _comment_unsafe, comment_text
 
     safe = re.compile(r"[^\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufffd]")
     every = "".join(map(chr, range(0x110000)))
-    assert _COMMENT_UNSAFE.findall(every) == safe.findall(every)
+    assert _comment_unsafe().findall(every) == safe.findall(every)
     assert comment_text("a\nb\u2028c\U0001f600") == "a\\nb\\u2028c\\ud83d\\ude00"
