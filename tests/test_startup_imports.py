@@ -128,3 +128,48 @@ def test_everything_else_is_left_to_packaging(requirement: str) -> None:
     from mlopsgen.spec.semantics import _PLAIN_PIN
 
     assert not _PLAIN_PIN.fullmatch(requirement)
+
+
+# `mlopsgen/__main__.py` pauses the garbage collector; the command line turns it back on
+# unless the command only reads, compiles and renders.
+GC_PROBE = """
+import gc, sys
+from mlopsgen.__main__ import main
+sys.argv = ["mlopsgen", *sys.argv[1:]]
+import mlopsgen.cli as cli
+real = cli.run
+def probe(argv):
+    code = real(argv)
+    print(f"gc={gc.isenabled()}", file=sys.stderr)
+    return code
+cli.run = probe
+try:
+    main()
+except SystemExit:
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "collects"),
+    [
+        (["schema"], False),
+        (["validate", "--help"], False),
+        (["check", "--help"], False),
+        (["deploy", "--help"], True),  # services, and waits of hours: the collector runs
+        (["run", "--help"], True),
+        (["azureml-deploy", "--help"], True),
+        (["pack-test", "--help"], True),
+    ],
+)
+def test_only_the_file_commands_run_without_the_garbage_collector(
+    args: list[str], collects: bool, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert f"gc={collects}" in done.stderr, done.stderr

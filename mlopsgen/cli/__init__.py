@@ -7,13 +7,14 @@ one core call and imports its modules (jsonschema, jinja2, databricks-sdk, mlflo
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
 
 from mlopsgen import __version__
 from mlopsgen.cli import table  # noqa: F401  (importing the table registers every command)
-from mlopsgen.cli.parsing import COMMANDS, command_parser, root_parser
+from mlopsgen.cli.parsing import COMMANDS, FILE_ONLY, command_parser, root_parser
 from mlopsgen.errors import ExitCode, MlopsgenError
 
 __all__ = ["COMMANDS", "command_parser", "main", "run"]
@@ -26,6 +27,8 @@ def run(argv: Sequence[str]) -> int:
     argv = list(argv)
     try:
         if argv and argv[0] in COMMANDS:
+            if argv[0] not in FILE_ONLY:
+                gc.enable()  # `__main__` paused the collector for the file commands only
             # Each command parses on its own, intermixed: `render a.yaml --out x b.yaml` works
             # as it did (argparse's subparsers cannot parse intermixed arguments).
             args = command_parser(argv[0]).parse_intermixed_args(argv[1:])

@@ -27,6 +27,9 @@ Options = Callable[[argparse.ArgumentParser], None]
 Runner = Callable[[argparse.Namespace], ExitCode]
 # name -> (what adds its options, what it runs); the runner's docstring is the help.
 COMMANDS: dict[str, tuple[Options, Runner]] = {}
+# The commands that only read files, compile and render (`mlopsgen/__main__.py` runs them
+# without the garbage collector); every other one talks to services and may wait for hours.
+FILE_ONLY: set[str] = set()
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -78,11 +81,14 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def command(name: str, options: Options) -> Callable[[Runner], Runner]:
-    """Register a command: its options and its runner (whose docstring is the help)."""
+def command(name: str, options: Options, *, file_only: bool = False) -> Callable[[Runner], Runner]:
+    """Register a command: its options and its runner (whose docstring is the help).
+    `file_only`: it reads files, compiles and renders, and nothing else (FILE_ONLY)."""
 
     def register(runner: Runner) -> Runner:
         COMMANDS[name] = (options, runner)
+        if file_only:
+            FILE_ONLY.add(name)
         return runner
 
     return register

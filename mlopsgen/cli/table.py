@@ -126,7 +126,7 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
     _quiet(parser)
 
 
-@command("validate", _validate_options)
+@command("validate", _validate_options, file_only=True)
 def _validate(args: argparse.Namespace) -> ExitCode:
     """Check specs and report every problem with file:line:col."""
     from mlopsgen.commands.files import run_validate
@@ -138,7 +138,7 @@ def _no_options(_: argparse.ArgumentParser) -> None:
     pass
 
 
-@command("schema", _no_options)
+@command("schema", _no_options, file_only=True)
 def _schema(_: argparse.Namespace) -> ExitCode:
     """Print the JSON Schema of model.yaml (for yaml-language-server and IDEs)."""
     from mlopsgen.commands.files import run_schema
@@ -157,7 +157,7 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
     _quiet(parser)
 
 
-@command("render", _render_options)
+@command("render", _render_options, file_only=True)
 def _render(args: argparse.Namespace) -> ExitCode:
     """Write the pipeline, job definitions and notebooks next to each spec."""
     from mlopsgen.commands.files import run_render
@@ -181,7 +181,7 @@ def _check_options(parser: argparse.ArgumentParser) -> None:
     _quiet(parser)
 
 
-@command("check", _check_options)
+@command("check", _check_options, file_only=True)
 def _check(args: argparse.Namespace) -> ExitCode:
     """Fail (exit 1, with a diff) when generated files are stale, missing or extra. Never
     writes them; a pass is recorded in the user's cache folder, so an unchanged spec is not
@@ -197,7 +197,7 @@ def _check(args: argparse.Namespace) -> ExitCode:
     )
 
 
-@command("layers", _spec_args)
+@command("layers", _spec_args, file_only=True)
 def _layers(args: argparse.Namespace) -> ExitCode:
     """Show which layer (built-in, a template pack, the repository's overrides) each template
     comes from, and which values the packs' defaults supply."""
@@ -212,7 +212,7 @@ def _environments_options(parser: argparse.ArgumentParser) -> None:
     _format(parser, OUTPUT_FORMATS, "text, or json.")
 
 
-@command("environments", _environments_options)
+@command("environments", _environments_options, file_only=True)
 def _environments(args: argparse.Namespace) -> ExitCode:
     """List the checks to configure in Azure DevOps for each stage: approvals, branch control
     and exclusive lock on its environment (or service connection and variable group)."""
@@ -383,7 +383,7 @@ def _completion_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("shell", choices=("bash", "zsh"), help="The shell: bash or zsh.")
 
 
-@command("completion", _completion_options)
+@command("completion", _completion_options, file_only=True)
 def _completion(args: argparse.Namespace) -> ExitCode:
     """Print a shell completion script for the commands and options. Add
     `eval "$(mlopsgen completion bash)"` to ~/.bashrc (or zsh and ~/.zshrc)."""

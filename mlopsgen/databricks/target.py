@@ -103,7 +103,7 @@ def for_user(target: Target, user_name: str) -> Target:
 
     rendered = target.rendered
     resolved = rendered._replace(
-        jobs=tuple(replace(j, settings=data(j.settings)) for j in rendered.jobs),
+        jobs=tuple(j._replace(settings=data(j.settings)) for j in rendered.jobs),
         notebooks=tuple(artifact(a) for a in rendered.notebooks),
         runtime=tuple(artifact(a) for a in rendered.runtime),
     )

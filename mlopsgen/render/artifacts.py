@@ -8,8 +8,6 @@ settings directly, so the JSON on disk and the body sent to the workspace cannot
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, NamedTuple
 
 from mlopsgen.layout import JobKind
@@ -23,9 +21,9 @@ class Artifact(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True)
-class JobFile:
-    """One generated Databricks job: where its file goes and its settings as data."""
+class JobFile(NamedTuple):
+    """One generated Databricks job: where its file goes and its settings as data. Its text
+    is serialised when asked for (once per job when render writes or check compares)."""
 
     kind: JobKind
     stage: str  # the stage whose workspace holds it (the first stage for train and pr-check)
@@ -34,7 +32,7 @@ class JobFile:
     identity: str  # the value of the `mlopsgen-id` tag
     settings: Mapping[str, Any]  # a Jobs API JobSettings body
 
-    @cached_property
+    @property
     def text(self) -> str:
         return canonical_json(self.settings)
 

@@ -21,8 +21,7 @@ mode (`cluster_settings`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlopsgen.layout import SINGLE_NODE_TAGS
 from mlopsgen.model import ClusterSettings, Compute, NewCluster, RuntimeCluster, RuntimeCompute
@@ -43,13 +42,13 @@ RUNTIME_REQUIREMENTS = ("mlflow==3.17.2", "databricks-sdk==0.156.0")
 INIT_SCRIPT_SOURCES = (("/Workspace/", "workspace"), ("/Volumes/", "volumes"))
 
 
-@dataclass(frozen=True)
-class Placement:
-    """What a job declares (clusters, environments) and what each task says to run there."""
+class Placement(NamedTuple):
+    """What a job declares (clusters, environments) and what each task says to run there.
+    Every instance gets its own `task` mapping (each site builds one)."""
 
-    job_clusters: list[dict[str, Any]] = field(default_factory=list)
-    environments: list[dict[str, Any]] = field(default_factory=list)
-    task: dict[str, Any] = field(default_factory=dict)
+    task: dict[str, Any]
+    job_clusters: tuple[dict[str, Any], ...] = ()
+    environments: tuple[dict[str, Any], ...] = ()
     libraries: tuple[str, ...] = ()  # the task's PyPI libraries (classic compute only)
 
 
@@ -127,7 +126,7 @@ def _environment(key: str, dependencies: tuple[str, ...]) -> Placement:
     environment = owned(
         "environment", {"environment_key": key, "spec": owned("environment_spec", spec)}
     )
-    return Placement(environments=[environment], task={"environment_key": key})
+    return Placement(environments=(environment,), task={"environment_key": key})
 
 
 def _runtime_cluster(
@@ -136,7 +135,7 @@ def _runtime_cluster(
     """A single-node job cluster for mlopsgen's tasks, with `libraries` on the task."""
     cluster_spec = _job_cluster(RUNTIME_CLUSTER_KEY, _single_node(cluster, tags))
     return Placement(
-        job_clusters=[cluster_spec],
+        job_clusters=(cluster_spec,),
         task={"job_cluster_key": RUNTIME_CLUSTER_KEY},
         libraries=libraries,
     )
@@ -160,7 +159,7 @@ def workload(
     assert compute.new_cluster is not None
     cluster = _job_cluster(cluster_key, _cluster(compute.new_cluster, tags))
     return Placement(
-        job_clusters=[cluster], task={"job_cluster_key": cluster_key}, libraries=libraries
+        job_clusters=(cluster,), task={"job_cluster_key": cluster_key}, libraries=libraries
     )
 
 

@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import os
 import shlex
-import traceback
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -163,6 +162,8 @@ def render_template(name: str, context: dict[str, Any], layers: tuple[Layer, ...
 def _failing_line(exc: BaseException) -> str:
     """file:line of the innermost template frame (Jinja maps its frames to template lines)."""
     where = "a template"
+    import traceback  # only to locate a template's error (and textwrap with it: ~1 ms)
+
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith(".j2"):
             where = f"{frame.filename}:{frame.lineno}"

@@ -77,6 +77,7 @@ def train_job(spec: Spec) -> JobPlan:
         libraries=after.libraries,
     )
     placement = compute.Placement(
+        task={},  # the tasks carry their own placements
         job_clusters=work.job_clusters + after.job_clusters,
         environments=_unique(work.environments + after.environments),
     )
@@ -191,12 +192,12 @@ def job_plans(spec: Spec) -> tuple[JobPlan, ...]:
     return tuple(plans)
 
 
-def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _unique(items: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
     seen: list[dict[str, Any]] = []
     for item in items:
         if item not in seen:
             seen.append(item)
-    return seen
+    return tuple(seen)
 
 
 def _schedule(schedule: Schedule) -> dict[str, Any]:
@@ -268,9 +269,9 @@ def job_settings(spec: Spec, plan: JobPlan) -> dict[str, Any]:
     if plan.parameters:
         settings["parameters"] = [owned("parameter", dict(p)) for p in plan.parameters]
     if plan.placement.job_clusters:
-        settings["job_clusters"] = plan.placement.job_clusters
+        settings["job_clusters"] = list(plan.placement.job_clusters)  # JSON arrays are lists
     if plan.placement.environments:
-        settings["environments"] = plan.placement.environments
+        settings["environments"] = list(plan.placement.environments)
     if access_control(spec):
         settings["access_control_list"] = access_control(spec)
     return owned("job", settings)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable
-from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -30,7 +29,7 @@ def _patched(job: JobFile, patches: list[Patch]) -> JobFile:
     settings = copy.deepcopy(dict(job.settings))
     for patch in chosen:
         apply_patch(settings, patch)
-    return replace(job, settings=settings)
+    return job._replace(settings=settings)
 
 
 def apply_patch(settings: dict[str, Any], patch: Patch) -> None:

@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlopsgen import __version__, layout
 from mlopsgen.model import Layer
-from mlopsgen.spec import policy
 from mlopsgen.spec.diagnostics import Diagnostic, Location
 from mlopsgen.spec.patches import PATCHES_FILE, read_patches
 from mlopsgen.spec.toml_text import TomlFile, read_toml
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+
+    from mlopsgen.spec import policy
 
 CONFIG_FILE = "pyproject.toml"
 PACK_FILE = "mlopsgen-pack.toml"
@@ -260,6 +261,8 @@ def _read_pack(folder: Path, pin: Requirement | None) -> Pack | Diagnostic:
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         return read.error(BAD_PACK, "[defaults] must be a table", read.mark("", "defaults"))
+    from mlopsgen.spec import policy  # only for a project with packs
+
     rules = policy.read_rules(folder / POLICY_FILE, name)
     if isinstance(rules, Diagnostic):
         return rules
