@@ -285,17 +285,25 @@ def apply(plan: Plan) -> None:
     # `pending` section recorded before the first write.
     manifest = [c for c in plan.changes if c.path == MANIFEST_FILE and (writes or c in pending)]
     with _locked(root):
-        _remove_stale_temps(root, {_target(root, c.path).parent for c in pending})
+        # One resolver for the whole plan: each folder's real path once (every target still
+        # refuses a symbolic link in its own place), and each folder created once.
+        paths = _Paths(root)
+        targets = {c.path: paths.target(c.path) for c in (*pending, *manifest)}
+        _remove_stale_temps(root, {t.parent for t in targets.values()})
+        record = paths.target(MANIFEST_FILE)
+        folders = {targets[c.path].parent for c in (*writes, *manifest)}
+        for folder in sorted(folders | ({record.parent} if writes else set())):
+            _make_folder(folder)
         if writes:
-            _record_pending(root, {c.path: sha256(c.new or b"") for c in writes})
+            _record_pending(record, {c.path: sha256(c.new or b"") for c in writes})
         for change in writes:
             assert change.new is not None
-            write_atomic(_target(root, change.path), change.new)
+            write_atomic(targets[change.path], change.new, make_folder=False)
         for change in (c for c in pending if c.action == "delete"):
-            _delete(root, _target(root, change.path))
+            _delete(root, targets[change.path])
         for change in manifest:
             assert change.new is not None
-            write_atomic(_target(root, change.path), change.new)
+            write_atomic(targets[change.path], change.new, make_folder=False)
 
 
 @contextlib.contextmanager
@@ -320,14 +328,13 @@ def _locked(root: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _record_pending(root: Path, hashes: dict[str, str]) -> None:
+def _record_pending(manifest: Path, hashes: dict[str, str]) -> None:
     """Before the first write, let the manifest vouch for the new hashes too: a render that
     is interrupted halfway then leaves files the next render still recognises as its own."""
-    target = _target(root, MANIFEST_FILE)
-    raw = _read(target)
+    raw = _read(manifest)
     body = json.loads(raw) if raw is not None else {"files": {}}
     body["pending"] = hashes
-    write_atomic(target, _manifest_json(body).encode("utf-8"))
+    write_atomic(manifest, _manifest_json(body).encode("utf-8"), make_folder=False)
 
 
 def _remove_stale_temps(root: Path, folders: Iterable[Path]) -> None:
@@ -339,9 +346,11 @@ def _remove_stale_temps(root: Path, folders: Iterable[Path]) -> None:
                     _unlink(stale)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a uniquely named temporary file in the same folder, then rename."""
-    _guard_os(path.parent, "cannot create", lambda: path.parent.mkdir(parents=True, exist_ok=True))
+def write_atomic(path: Path, data: bytes, *, make_folder: bool = True) -> None:
+    """Write through a uniquely named temporary file in the same folder, then rename.
+    `make_folder=False`: the caller created the folder."""
+    if make_folder:
+        _make_folder(path.parent)
     # Unique per write (not per process: in a container every run can be PID 1). os.urandom,
     # as uuid4 does, without importing uuid (and platform with it: ~2.5 ms of a render).
     temp = path.with_name(f".{path.name}.{os.urandom(8).hex()}{TEMP_SUFFIX}")
@@ -359,6 +368,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             raise
     except OSError as exc:
         raise MlopsgenError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+
+
+def _make_folder(folder: Path) -> None:
+    _guard_os(folder, "cannot create", lambda: folder.mkdir(parents=True, exist_ok=True))
 
 
 def _existing_mode(path: Path) -> int | None:

@@ -16,7 +16,6 @@ schema types them as strings.
 
 from __future__ import annotations
 
-import textwrap
 from typing import NamedTuple
 
 from mlopsgen.errors import MlopsgenError
@@ -48,6 +47,8 @@ def pipeline_schedule(spec: Spec) -> PipelineSchedule | None:
             f"The spec's schedule '{schedule.cron}' ({schedule.timezone}) is paused "
             "(schedule.paused): no scheduled runs."
         )
+        import textwrap  # a paused schedule's comment alone: not on every render (issue 15)
+
         return PipelineSchedule(tuple(textwrap.wrap(paused, 92)), (), display, branch)
     comment = utc_schedule.comment_lines(converted)
     return PipelineSchedule(comment, converted.lines, display, branch)
