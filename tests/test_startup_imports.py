@@ -51,18 +51,23 @@ print(f"exit={code} loaded={loaded}", file=sys.stderr)
 )
 def test_everyday_commands_stay_light(args: list[str], tmp_path: Path) -> None:
     shutil.copytree(REPO / "specs" / "wine-quality", tmp_path, dirs_exist_ok=True)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=tmp_path,
+    done = _python(PROBE, args, tmp_path)
+    report = done.stderr.strip().splitlines()[-1]
+    # check exits 1 here (nothing rendered next to the copy): what matters is what it loaded.
+    expected_exit = 1 if args[0] == "check" else 0
+    assert report == f"exit={expected_exit} loaded=[]", done.stderr
+
+
+def _python(code: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE ARGS` in a fresh interpreter, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
-    report = done.stderr.strip().splitlines()[-1]
-    # check exits 1 here (nothing rendered next to the copy): what matters is what it loaded.
-    expected_exit = 1 if args[0] == "check" else 0
-    assert report == f"exit={expected_exit} loaded=[]", done.stderr
 
 
 def _loaded_by(args: list[str], cwd: Path) -> tuple[str, set[str]]:
@@ -165,11 +170,5 @@ except SystemExit:
 def test_only_the_file_commands_run_without_the_garbage_collector(
     args: list[str], collects: bool, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", GC_PROBE, *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-    )
+    done = _python(GC_PROBE, args, tmp_path)
     assert f"gc={collects}" in done.stderr, done.stderr

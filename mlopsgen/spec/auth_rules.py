@@ -13,20 +13,12 @@ from functools import cache
 from typing import Any
 
 from mlopsgen.spec.findings import Finding
-from mlopsgen.spec.shape import dict_items, text
-
-
-# Compiled on first use: only a spec that sets the key meets these patterns, and compiling
-# one costs ~0.1 ms of every process that imports the rules (issue 15).
-@cache
-def _guid() -> re.Pattern[str]:
-    return re.compile(
-        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    )
+from mlopsgen.spec.shape import dict_items, is_guid, text
 
 
 # A pipeline variable name: letters, digits, '.', '_' (and '-' for Key Vault secrets), not
-# starting with a digit; no '$', '(' or spaces, so $(name) is exactly one macro.
+# starting with a digit; no '$', '(' or spaces, so $(name) is exactly one macro. Compiled on
+# first use: only a spec that sets the key meets it (issue 15).
 @cache
 def _variable() -> re.Pattern[str]:
     return re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
@@ -50,7 +42,7 @@ def oidc_mode(data: dict[str, Any]) -> Iterator[Finding]:
 def oidc_client_id(data: dict[str, Any]) -> Iterator[Finding]:
     for i, stage in dict_items(data.get("stages")):
         value = text(stage.get("oidc_client_id"))
-        if value is not None and not _guid().fullmatch(value):
+        if value is not None and not is_guid(value):
             msg = (
                 f"'{value}' must be the service principal's application (client) ID, a GUID "
                 "such as 00000000-0000-0000-0000-000000000000; to read it from a pipeline "

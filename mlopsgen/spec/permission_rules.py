@@ -15,7 +15,7 @@ from typing import Any
 
 from mlopsgen.azure_devops import MACRO_SYNTAX
 from mlopsgen.spec.findings import Finding
-from mlopsgen.spec.shape import as_map, text
+from mlopsgen.spec.shape import as_map, is_guid, text
 
 LEVELS = ("can_view", "can_manage_run")
 KINDS = ("group", "user", "service_principal")
@@ -24,15 +24,7 @@ KINDS = ("group", "user", "service_principal")
 _GROUP = re.compile(r"\S(?:[^\x00-\x1f\x7f]{0,254}\S)?")
 
 
-# Compiled on first use: only a spec that names a user or a service principal meets these
-# patterns, and compiling one costs ~0.1 ms of every process that imports the rules (issue 15).
-@cache
-def _guid() -> re.Pattern[str]:
-    return re.compile(
-        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    )
-
-
+# Compiled on first use: only a spec that names a user meets it (issue 15).
 @cache
 def _email() -> re.Pattern[str]:
     return re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -63,7 +55,7 @@ def _problem(kind: str, name: str) -> str | None:
         return f"contains '{macro.group()}', Azure Pipelines macro syntax; no principal is named so"
     if kind == "user" and not _email().fullmatch(name):
         return "must be the user's e-mail address (their workspace user name)"
-    if kind == "service_principal" and not _guid().fullmatch(name):
+    if kind == "service_principal" and not is_guid(name):
         return "must be the service principal's application ID, a GUID"
     if kind == "group" and not _GROUP.fullmatch(name):
         return "must be a group's name: printable, without leading or trailing spaces"
