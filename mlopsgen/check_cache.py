@@ -260,7 +260,9 @@ def write_record(path: Path, record: Mapping[str, Any]) -> None:
     data = json.dumps(record, sort_keys=True).encode("ascii")
     temp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # private, as Jinja's bytecode cache: a record holds paths and the spec's warnings
+        for folder in (path.parents[2], path.parents[1], path.parent):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(temp, "wb") as handle:
             handle.write(data)
         os.replace(temp, path)

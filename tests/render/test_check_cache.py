@@ -320,3 +320,12 @@ def test_the_records_live_in_the_users_cache_folder() -> None:
     assert check_cache.cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/mlopsgen")
     assert check_cache.cache_dir({"MLOPSGEN_CACHE_DIR": "/r", "XDG_CACHE_HOME": "/c"}) == Path("/r")
     assert check_cache.cache_dir({"MLOPSGEN_NO_CACHE": "1", "MLOPSGEN_CACHE_DIR": "/r"}) is None
+
+
+@pytest.mark.usefixtures("repo")
+def test_records_are_private_to_the_user(tmp_path: Path) -> None:
+    """A record holds paths and the spec's warnings: no other user may read it."""
+    warm(WINE)
+    (record,) = (tmp_path / "records").rglob("*.json")
+    for folder in (tmp_path / "records", record.parent.parent, record.parent):
+        assert folder.stat().st_mode & 0o077 == 0, folder
