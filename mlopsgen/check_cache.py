@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsgen import __version__
 
 if TYPE_CHECKING:
-    from mlopsgen.model import Spec
+    from mlopsgen.model import Layer, Spec
     from mlopsgen.render.artifacts import Artifact
     from mlopsgen.spec.diagnostics import Diagnostic
     from mlopsgen.spec.project import Project
@@ -117,15 +117,22 @@ def installed_distributions(search_path: Sequence[str]) -> list[str]:
 
 
 # --- the inputs ------------------------------------------------------------------------------
-def project_key(project: Project) -> str:
+class ProjectKeys:
     """The project as the compile sees it (configuration, packs, their rules, defaults and
-    patches, all frozen data with a faithful repr) and the template set's bytes."""
-    from mlopsgen.render.environment import template_set_hash
+    patches: frozen data with a faithful repr) and its template set's bytes, hashed once per
+    layer stack for one `check` (a thousand specs of one repository share it)."""
 
-    layers = project.layers
-    return digest(repr(project).encode("utf-8", "surrogateescape")) + (
-        template_set_hash(layers) if layers else ""
-    )
+    def __init__(self) -> None:
+        self._templates: dict[tuple[Layer, ...], str] = {}
+
+    def __call__(self, project: Project) -> str:
+        layers = project.layers
+        if layers and layers not in self._templates:
+            from mlopsgen.render.environment import template_set_hash
+
+            self._templates[layers] = template_set_hash(layers)
+        own = digest(repr(project).encode("utf-8", "surrogateescape"))
+        return own + self._templates.get(layers, "")
 
 
 def zone_digest(key: str) -> str:

@@ -11,6 +11,7 @@ from mlopsgen.commands import console
 from mlopsgen.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from mlopsgen.check_cache import ProjectKeys
     from mlopsgen.model import Layer, Spec
     from mlopsgen.render.artifacts import Artifact
     from mlopsgen.spec.compile import CompileResult
@@ -158,11 +159,12 @@ def run_check(
 
     require_files(specs)
     folder = check_cache.cache_dir(os.environ) if use_cache else None
-    replayed = _replayed(specs, out, folder) if folder is not None else {}
+    keys = check_cache.ProjectKeys()
+    replayed = _replayed(specs, out, folder, keys) if folder is not None else {}
     compiled: dict[Path, tuple[CompileResult, _Inputs]] = {}
 
     def compile_one(path: Path) -> None:
-        inputs = _Inputs(path, load_project(path))
+        inputs = _Inputs(path, load_project(path), keys)
         compiled[path] = (compile_spec(path, inputs.project, **inputs.kwargs()), inputs)
 
     for path in specs:
@@ -226,10 +228,11 @@ class _Inputs:
     (read once, so the record and the compile saw the same), the project, and every file the
     compile read beside the spec."""
 
-    def __init__(self, path: Path, project: Project) -> None:
+    def __init__(self, path: Path, project: Project, keys: ProjectKeys) -> None:
         from mlopsgen.spec.compile import read_spec
 
         self.project = project
+        self.keys = keys
         self.raw = read_spec(path)
         self.reads: dict[str, bytes | None] = {}
 
@@ -244,7 +247,7 @@ class _Inputs:
         assert result.spec is not None
         reads = check_cache.recorded_reads(self.reads)
         zones = [(k, check_cache.zone_digest(k)) for k in check_cache.spec_zones(result.spec)]
-        project = check_cache.project_key(self.project)
+        project = self.keys(self.project)
         spec_path = result.spec.origin.spec_path
         return check_cache.new_record(
             inputs=check_cache.inputs_digest(self.raw, spec_path, project, reads, zones),
@@ -258,7 +261,7 @@ class _Inputs:
 
 
 def _replayed(
-    specs: list[Path], out: Path | None, folder: Path
+    specs: list[Path], out: Path | None, folder: Path, keys: ProjectKeys
 ) -> dict[Path, tuple[str, list[Diagnostic]]]:
     """The specs whose recorded pass still holds: their names and diagnostics."""
     from mlopsgen import check_cache
@@ -276,7 +279,7 @@ def _replayed(
             record,
             spec_bytes=read_spec(path),
             spec_path=repo_origin(path).spec_path,
-            project=check_cache.project_key(project),
+            project=keys(project),
             read_file=folder_reader(path.parent),
             root_of=lambda name, p=path: output_root_named(p, name, out),
         )
