@@ -19,10 +19,13 @@ def render_spec(spec: Spec) -> Rendered:
     # Imported here so that `import mlopsgen.render` (e.g. for Artifact) stays cheap.
     from mlopsgen import layout
     from mlopsgen.render import jobs, notebooks, picture, pipeline
-    from mlopsgen.render.patches import patch_jobs
 
-    # the packs' patches (issue 13) before anything reads the jobs: file, pipeline, deploy
-    job_files = patch_jobs(jobs.render_jobs(spec), spec.origin.layers)
+    job_files = jobs.render_jobs(spec)
+    if any(layer.patches for layer in spec.origin.layers):
+        from mlopsgen.render.patches import patch_jobs
+
+        # the packs' patches (issue 13) before anything reads the jobs: file, pipeline, deploy
+        job_files = patch_jobs(job_files, spec.origin.layers)
     task_notebooks = tuple(
         Artifact(layout.notebook_file(task), notebooks.render_notebook(spec, task, parameters))
         for task, parameters in notebooks.notebook_parameters(spec).items()

@@ -40,7 +40,6 @@ from mlopsgen.render.quoting import (
     py_str,
     yaml_str,
 )
-from mlopsgen.render.user_text import PackSandbox
 from mlopsgen.resources import templates_dir
 
 BUILTIN = layout.BUILTIN_LAYER
@@ -122,6 +121,9 @@ def layered_environment(layers: tuple[Layer, ...]) -> jinja2.Environment:
     chosen = template_layers(layers)
     if not chosen:
         return environment()
+    # the sandbox (and jinja2.sandbox) only for a project with template layers (issue 15)
+    from mlopsgen.render.user_text import PackSandbox
+
     builtin_root = os.path.join(str(templates_dir()), "")
     env = PackSandbox(builtin_root, loader=layered_loader(chosen), **_options())
     _configure(env)
@@ -150,6 +152,8 @@ def template(name: str, layers: tuple[Layer, ...] = ()) -> jinja2.Template:
 def render_template(name: str, context: dict[str, Any], layers: tuple[Layer, ...] = ()) -> str:
     if not layers:
         return template(name).render(context)
+    from mlopsgen.render.user_text import PackSandbox
+
     env = layered_environment(layers)
     try:
         if isinstance(env, PackSandbox):
