@@ -170,7 +170,7 @@ def run_check(
     for path in specs:
         if path not in replayed:
             compile_one(path)
-    for path in _shared_names(replayed, compiled):  # E375 compares them: compile them too
+    for path in _shared_names(specs, replayed, compiled):  # E375 compares them: compile them too
         del replayed[path]
         compile_one(path)
     results = [compiled[p][0] for p in specs if p in compiled]  # in the command line's order
@@ -296,15 +296,17 @@ def _diagnostic(item: dict[str, Any], diagnostic: Any, location: Any) -> Diagnos
 
 
 def _shared_names(
+    specs: list[Path],
     replayed: dict[Path, tuple[str, list[Diagnostic]]],
     compiled: dict[Path, tuple[CompileResult, _Inputs]],
 ) -> list[Path]:
-    """The replayed specs whose name another spec of this run has."""
-    names = [name for name, _ in replayed.values()]
-    names += [r.spec.name for r, _ in compiled.values() if r.spec is not None]
+    """The replayed specs whose name another spec of this run has (or that are named twice)."""
     count: dict[str, int] = {}
-    for name in names:
-        count[name] = count.get(name, 0) + 1
+    for path in specs:
+        spec = compiled[path][0].spec if path in compiled else None
+        name = replayed[path][0] if path in replayed else spec.name if spec else None
+        if name is not None:
+            count[name] = count.get(name, 0) + 1
     return [path for path, (name, _) in replayed.items() if count[name] > 1]
 
 

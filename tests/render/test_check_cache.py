@@ -271,6 +271,14 @@ def test_specs_of_one_name_are_compiled_to_report_it(repo: Path) -> None:
     assert outcome(MINIMAL, "specs/other/model.yaml") == full
 
 
+@pytest.mark.usefixtures("repo")
+def test_a_spec_named_twice_is_compiled_to_report_it() -> None:
+    warm(MINIMAL)
+    full = outcome("--no-cache", MINIMAL, MINIMAL)
+    assert full[0] == 1 and "E375" in full[1]
+    assert outcome(MINIMAL, MINIMAL) == full
+
+
 def test_check_out_has_its_own_record(repo: Path) -> None:
     assert invoke("render", "-q", "--out", "built", WINE).exit_code == 0
     warm("--out", "built", WINE)
