@@ -38,7 +38,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -310,8 +310,8 @@ def replayed(
     spec_bytes: bytes,
     spec_path: str,
     project: str,
-    read_file: Any,
-    root_of: Any,
+    read_file: Callable[[str], bytes | None],
+    root_of: Callable[[str], Path],
 ) -> tuple[str, list[dict[str, Any]]] | None:
     """The spec's name and diagnostics when every digest still holds, else None.
 

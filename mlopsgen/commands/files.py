@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -266,7 +267,6 @@ def _replayed(
     """The specs whose recorded pass still holds: their names and diagnostics."""
     from mlopsgen import check_cache
     from mlopsgen.spec.compile import folder_reader, read_spec, repo_origin
-    from mlopsgen.spec.diagnostics import Diagnostic, Location
     from mlopsgen.spec.project import load_project
 
     known: dict[Path, tuple[str, list[Diagnostic]]] = {}
@@ -281,18 +281,21 @@ def _replayed(
             spec_path=repo_origin(path).spec_path,
             project=keys(project),
             read_file=folder_reader(path.parent),
-            root_of=lambda name, p=path: output_root_named(p, name, out),
+            root_of=partial(output_root_named, path, out=out),
         )
         if found is not None:
             name, items = found
-            known[path] = (name, [_diagnostic(d, Diagnostic, Location) for d in items])
+            known[path] = (name, [_diagnostic(d) for d in items])
     return known
 
 
-def _diagnostic(item: dict[str, Any], diagnostic: Any, location: Any) -> Diagnostic:
-    where = location(str(item["file"]), int(item["line"]), int(item["column"]))
+def _diagnostic(item: dict[str, Any]) -> Diagnostic:
+    """A recorded diagnostic (`Diagnostic.as_dict`) as it was."""
+    from mlopsgen.spec.diagnostics import Diagnostic, Location
+
+    where = Location(str(item["file"]), int(item["line"]), int(item["column"]))
     fields = (str(item[k]) for k in ("code", "path", "message", "severity"))
-    return diagnostic(where, *fields)  # type: ignore[no-any-return]
+    return Diagnostic(where, *fields)
 
 
 def _shared_names(
