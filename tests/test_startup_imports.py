@@ -81,14 +81,7 @@ def _loaded_by(args: list[str], cwd: Path) -> tuple[str, set[str]]:
         "    pass\n"
         "print(sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = _python(probe, args, cwd)
     loaded = done.stderr.strip().splitlines()[-1]
     return done.stdout, set(loaded.strip("[]").replace("'", "").split(", "))
 

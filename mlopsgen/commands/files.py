@@ -166,7 +166,8 @@ def run_check(
 
     def compile_one(path: Path) -> None:
         inputs = _Inputs(path, load_project(path), keys)
-        compiled[path] = (compile_spec(path, inputs.project, **inputs.kwargs()), inputs)
+        result = compile_spec(path, inputs.project, raw=inputs.raw, reads=inputs.reads)
+        compiled[path] = (result, inputs)
 
     for path in specs:
         if path not in replayed:
@@ -218,7 +219,7 @@ def _checked_tree(
     for change in [] if quiet else pending:  # quiet: the one-line verdict alone
         console.out(report.diff(plan, change))
     # what will really work: render, unless it would refuse (hand edits, strangers)
-    refused = writer.plan(root, writer.generated_tree(spec, files), force=False)
+    refused = writer.plan(root, tree, force=False)
     console.err(report.check_advice(path, len(pending), refused))
     stale.append((path, [f"{c.action} {c.path}" for c in pending]))
     return None
@@ -236,9 +237,6 @@ class _Inputs:
         self.keys = keys
         self.raw = read_spec(path)
         self.reads: dict[str, bytes | None] = {}
-
-    def kwargs(self) -> dict[str, Any]:
-        return {"raw": self.raw, "reads": self.reads}
 
     def record(
         self, result: CompileResult, root: Path, tree: tuple[Artifact, ...]
@@ -306,8 +304,11 @@ def _shared_names(
     """The replayed specs whose name another spec of this run has (or that are named twice)."""
     count: dict[str, int] = {}
     for path in specs:
-        spec = compiled[path][0].spec if path in compiled else None
-        name = replayed[path][0] if path in replayed else spec.name if spec else None
+        if path in replayed:
+            name: str | None = replayed[path][0]
+        else:
+            spec = compiled[path][0].spec
+            name = spec.name if spec is not None else None
         if name is not None:
             count[name] = count.get(name, 0) + 1
     return [path for path, (name, _) in replayed.items() if count[name] > 1]

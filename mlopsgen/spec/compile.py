@@ -14,7 +14,6 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import NamedTuple
 
 from mlopsgen.azure_devops import MACRO_SYNTAX
@@ -166,7 +165,10 @@ def compile_text(
             )
             found.extend(semantics.check(data, exists, read_file))
             for pack in packs:  # after the spec's own rules, in the packs' order
-                found.extend(_policy().evaluate(pack.rules, data))
+                # the policy code only for a project that names packs (issue 15)
+                from mlopsgen.spec import policy
+
+                found.extend(policy.evaluate(pack.rules, data))
             found.extend(patches.tag_count(data, [(p.name, p.layer.patches) for p in packs]))
     found.extend(_origin_problems(origin))
     diagnostics = _locate(found, loaded, str(path), from_packs)
@@ -186,13 +188,6 @@ def compile_text(
         )
     )
     return CompileResult(path, spec, diagnostics, text, defaults_from=supplied)
-
-
-def _policy() -> ModuleType:
-    """The packs' policy rules: imported only for a project that names packs (issue 15)."""
-    from mlopsgen.spec import policy
-
-    return policy
 
 
 def _origin_problems(origin: Origin) -> Iterator[Finding]:
